@@ -1,0 +1,1 @@
+"""The Agrippa language server."""
