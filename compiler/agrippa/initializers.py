@@ -1,0 +1,72 @@
+"""Parameter values: taken from the weights file, or initialized (LANGUAGE.md §6)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .ir import Param
+
+NP_DTYPES = {
+    "float32": np.float32, "float64": np.float64, "float16": np.float16, "int64": np.int64,
+    "int32": np.int32, "int16": np.int16, "int8": np.int8, "uint8": np.uint8, "bool": np.bool_,
+}
+INIT_KINDS = {"xavier": 0, "normal": 2, "uni_random": 2, "ones": 0, "zeros": 0, "constant": 1}
+"""Each init kind with the number of init_args it takes (normal/uni_random: 0 or 2)."""
+
+
+class InitError(Exception):
+    pass
+
+
+def initial_value(p: Param, rng: np.random.Generator) -> np.ndarray:
+    """A fresh value for `p`, drawn as the original package draws it."""
+    shape = tuple(int(d) for d in p.dims)
+    dtype = NP_DTYPES.get(p.dtype, np.float32)
+    args = [float(a) for a in p.init_args]
+    kind = p.init
+    if kind == "xavier":
+        if len(shape) >= 2:
+            std = math.sqrt(2.0 / (shape[-1] + shape[-2])) if shape[-1] + shape[-2] else 1.0
+        elif len(shape) == 1:
+            std = math.sqrt(shape[0])  # sic: the original's rank-1 rule, kept for compatibility
+        else:
+            std = 1.0
+        return _normal(rng, shape, 0.0, std, dtype)
+    if kind == "normal":
+        mean, std = (args + [0.0, 1.0][len(args):])[:2] if len(args) < 2 else args[:2]
+        return _normal(rng, shape, mean, std, dtype)
+    if kind == "uni_random":
+        a, b = args[:2] if len(args) >= 2 else (-1.0, 1.0)
+        return rng.uniform(a, b, size=shape).astype(dtype, copy=False)
+    if kind == "ones":
+        return np.ones(shape, dtype)
+    if kind == "zeros":
+        return np.zeros(shape, dtype)
+    if kind == "constant":
+        if len(args) != 1:
+            raise InitError(f"init=\"constant\" takes one value in init_args, got {len(args)}")
+        return np.full(shape, args[0], dtype)
+    raise InitError(f"unknown init '{kind}'")
+
+
+def _normal(rng: np.random.Generator, shape: tuple, mean: float, std: float, dtype) -> np.ndarray:
+    if np.dtype(dtype) in (np.float32, np.float64):
+        out = rng.standard_normal(shape, dtype=dtype)
+        if std != 1.0:
+            out *= dtype(std)
+        if mean:
+            out += dtype(mean)
+        return out
+    return (rng.standard_normal(shape) * std + mean).astype(dtype)
+
+
+def stored_value(p: Param, stored: np.ndarray) -> np.ndarray:
+    """The weights file's value for `p`, reshaped to its dim; raises InitError on mismatch."""
+    shape = tuple(int(d) for d in p.dims)
+    arr = np.asarray(stored)
+    if arr.size != math.prod(shape):
+        raise InitError(f"the weights file holds '{p.name}' with shape {list(arr.shape)}, but the markup "
+                        f"declares dim {list(shape)}; fix the dim or recompile with reinit")
+    dtype = NP_DTYPES.get(p.dtype, np.float32)
+    return arr.reshape(shape).astype(dtype, copy=False)

@@ -1,0 +1,417 @@
+"""A recovering XML parser that keeps the exact source range of every element, attribute
+name and attribute value.
+
+Agrippa files are small XML documents, but an editor sees them half-typed. This scanner
+never raises: it reports malformed markup as diagnostics and still returns the tree it
+could recover. It never expands entities beyond the five predefined ones and character
+references, and refuses DTDs, so no file can make it fetch anything or blow up.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .diagnostics import Diagnostic, Position, Range, Severity
+
+MAX_DEPTH = 256  # deeper nesting is reported and flattened (a 10,000-deep file stays linear)
+
+_NAME = r"[A-Za-z_:][-A-Za-z0-9_:.]*"
+_NAME_RE = re.compile(_NAME)
+_TAG_OPEN_RE = re.compile(r"<(" + _NAME + r")")
+_END_TAG_RE = re.compile(r"</(" + _NAME + r")?\s*(>)?")
+_ATTR_RE = re.compile(r"\s*(" + _NAME + r")")
+_WS_RE = re.compile(r"\s*")
+_ENTITY_RE = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z_][-A-Za-z0-9_.]*);?")
+_PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+@dataclass(eq=False, slots=True)
+class Attr:
+    """An attribute: its decoded value and where its name and value stand."""
+
+    name: str
+    value: str
+    name_range: Range
+    value_range: Range  # the text between the quotes
+    value_start: int  # offset of the first character of the value (after the quote)
+    raw: str  # the value as written, entities undecoded
+
+    def offset_of(self, index: int) -> int:
+        """Absolute offset of character `index` of the decoded value."""
+        if "&" not in self.raw:
+            return self.value_start + index
+        # walk the raw text, counting decoded characters
+        decoded = 0
+        i = 0
+        while i < len(self.raw) and decoded < index:
+            if self.raw[i] == "&":
+                m = _ENTITY_RE.match(self.raw, i)
+                i = m.end() if m else i + 1
+            else:
+                i += 1
+            decoded += 1
+        return self.value_start + i
+
+
+@dataclass(eq=False, slots=True)
+class Element:
+    tag: str
+    tag_range: Range  # the name in the start tag
+    start: int  # offset of '<'
+    end: int = -1  # offset just past the element (end tag or '/>')
+    range: Range | None = None
+    start_tag_end: int = -1  # offset just past the start tag's '>'
+    attrs: dict[str, Attr] = field(default_factory=dict)
+    children: list[Element] = field(default_factory=list)
+    parent: Element | None = None
+    text: str = ""
+    self_closing: bool = False
+    closed: bool = False
+
+    def get(self, name: str) -> str | None:
+        a = self.attrs.get(name)
+        return a.value if a is not None else None
+
+    def iter(self) -> Iterator[Element]:
+        """This element and all its descendants in document order."""
+        stack = [self]
+        while stack:
+            e = stack.pop()
+            yield e
+            stack.extend(reversed(e.children))
+
+    @property
+    def depth(self) -> int:
+        d, p = 0, self.parent
+        while p is not None:
+            d, p = d + 1, p.parent
+        return d
+
+
+class SourceFile:
+    """One parsed file: its text, the recovered tree and what went wrong while parsing."""
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.text = text
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.root: Element | None = None
+        self.diagnostics: list[Diagnostic] = []
+        self.comments: list[tuple[int, int]] = []
+
+    # -- positions -----------------------------------------------------------------------
+    def position(self, offset: int) -> Position:
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return Position(line, offset - self._line_starts[line])
+
+    def range(self, start: int, end: int) -> Range:
+        return Range(self.position(start), self.position(end))
+
+    def offset(self, pos: Position) -> int:
+        if pos.line >= len(self._line_starts):
+            return len(self.text)
+        return min(self._line_starts[pos.line] + pos.character, len(self.text))
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+    def elements(self) -> Iterator[Element]:
+        if self.root is not None:
+            yield from self.root.iter()
+
+    def element_at(self, offset: int) -> Element | None:
+        """The innermost element whose span contains `offset`."""
+        best = None
+        node = self.root
+        while node is not None:
+            if node.start <= offset <= (node.end if node.end >= 0 else len(self.text)):
+                best = node
+                nxt = None
+                for c in node.children:
+                    if c.start <= offset <= (c.end if c.end >= 0 else len(self.text)):
+                        nxt = c
+                        break
+                    if c.start > offset:
+                        break
+                node = nxt
+            else:
+                break
+        return best
+
+    def error(self, start: int, end: int, code: str, message: str,
+              severity: Severity = Severity.ERROR) -> None:
+        self.diagnostics.append(Diagnostic(self.path, self.range(start, end), severity, code, message))
+
+
+def parse(path: str, text: str) -> SourceFile:
+    """Parse `text` (the content of `path`) into a SourceFile; never raises."""
+    sf = SourceFile(path, text)
+    _Parser(sf).run()
+    return sf
+
+
+class _Parser:
+    def __init__(self, sf: SourceFile):
+        self.sf = sf
+        self.text = sf.text
+        self.stack: list[Element] = []
+        self.too_deep = 0  # how many start tags were flattened because of MAX_DEPTH
+
+    # -- helpers ---------------------------------------------------------------------------
+    def err(self, start: int, end: int, message: str, code: str = "xml-syntax") -> None:
+        self.sf.error(start, max(end, start + 1) if start < len(self.text) else end, code, message)
+
+    def decode(self, raw: str, offset: int) -> str:
+        if "&" not in raw:
+            return raw
+        out = []
+        pos = 0
+        for m in _ENTITY_RE.finditer(raw):
+            out.append(raw[pos:m.start()])
+            ent = m.group(1)
+            start = offset + m.start()
+            if not m.group(0).endswith(";"):
+                self.err(start, offset + m.end(), f"'&{ent}' needs a ';' (write '&amp;' for a literal '&')")
+                out.append(m.group(0))
+            elif ent.startswith("#"):
+                try:
+                    code = int(ent[2:], 16) if ent[1] == "x" else int(ent[1:])
+                    out.append(chr(code))
+                except (ValueError, OverflowError):
+                    self.err(start, offset + m.end(), f"invalid character reference '&{ent};'")
+            elif ent in _PREDEFINED:
+                out.append(_PREDEFINED[ent])
+            else:
+                self.err(start, offset + m.end(),
+                         f"unknown entity '&{ent};': entities are never expanded", "xml-entity")
+            pos = m.end()
+        out.append(raw[pos:])
+        return "".join(out)
+
+    # -- main loop ------------------------------------------------------------------------------
+    def run(self) -> None:
+        text = self.text
+        n = len(text)
+        i = 0
+        while i < n:
+            lt = text.find("<", i)
+            if lt < 0:
+                self.text_node(i, n)
+                break
+            if lt > i:
+                self.text_node(i, lt)
+            i = self.markup(lt)
+        end = n
+        while self.stack:
+            el = self.stack.pop()
+            self.err(el.start, el.start + 1 + len(el.tag), f"<{el.tag}> is never closed")
+            self.finish(el, end)
+        if self.sf.root is None:
+            self.err(0, min(n, 1), "the file has no root element (expected <model>)", "xml-empty")
+
+    def text_node(self, start: int, end: int) -> None:
+        chunk = self.text[start:end]
+        if self.stack:
+            top = self.stack[-1]
+            if top.tag == "desc" or chunk.strip():
+                top.text += self.decode(chunk, start)
+        elif chunk.strip():
+            s = start + (len(chunk) - len(chunk.lstrip()))
+            self.err(s, start + len(chunk.rstrip()), "text outside the root element")
+
+    def markup(self, lt: int) -> int:
+        text = self.text
+        if text.startswith("<!--", lt):
+            close = text.find("-->", lt + 4)
+            if close < 0:
+                self.err(lt, lt + 4, "comment is never closed (missing '-->')")
+                return len(text)
+            self.sf.comments.append((lt, close + 3))
+            return close + 3
+        if text.startswith("<![CDATA[", lt):
+            close = text.find("]]>", lt)
+            if close < 0:
+                self.err(lt, lt + 9, "CDATA section is never closed")
+                return len(text)
+            if self.stack:
+                self.stack[-1].text += text[lt + 9:close]
+            return close + 3
+        if text.startswith("<!", lt):
+            return self.doctype(lt)
+        if text.startswith("<?", lt):
+            close = text.find("?>", lt)
+            if close < 0:
+                self.err(lt, lt + 2, "processing instruction is never closed (missing '?>')")
+                return len(text)
+            return close + 2
+        if text.startswith("</", lt):
+            return self.end_tag(lt)
+        m = _TAG_OPEN_RE.match(text, lt)
+        if m is None:
+            self.err(lt, lt + 1, "'<' must start a tag; write '&lt;' for a literal '<'")
+            return lt + 1
+        return self.start_tag(lt, m)
+
+    def doctype(self, lt: int) -> int:
+        text = self.text
+        depth = 0
+        i = lt + 2
+        while i < len(text):
+            c = text[i]
+            if c == "[":
+                depth += 1
+            elif c == "]":
+                depth -= 1
+            elif c == ">" and depth <= 0:
+                break
+            i += 1
+        end = min(i + 1, len(text))
+        self.err(lt, min(end, lt + 9),
+                 "DOCTYPE declarations are not allowed in Agrippa files; it was ignored "
+                 "(entities and DTDs are never loaded)", "xml-doctype")
+        return end
+
+    def start_tag(self, lt: int, m: re.Match) -> int:
+        sf, text = self.sf, self.text
+        tag = m.group(1)
+        name_end = m.end()
+        el = Element(tag, sf.range(lt + 1, name_end), lt)
+        i = name_end
+        n = len(text)
+        closed_tag = False
+        while i < n:
+            ws = _WS_RE.match(text, i)
+            j = ws.end()
+            if j >= n:
+                i = j
+                break
+            c = text[j]
+            if c == ">":
+                i = j + 1
+                closed_tag = True
+                break
+            if text.startswith("/>", j):
+                i = j + 2
+                closed_tag = True
+                el.self_closing = True
+                break
+            if c == "<":
+                i = j
+                break
+            am = _NAME_RE.match(text, j)
+            if am is None:
+                self.err(j, j + 1, f"unexpected '{c}' in <{tag}>")
+                i = j + 1
+                continue
+            if j == i and i != name_end:
+                self.err(j, am.end(), "attributes must be separated by white space")
+            i = self.attribute(el, am)
+        if not closed_tag:
+            self.err(lt, name_end, f"<{tag}> tag is not closed with '>'")
+        el.start_tag_end = i
+        self.open(el)
+        if el.self_closing or not closed_tag:
+            self.finish(el, i)
+            self.pop(el)
+        return i
+
+    def attribute(self, el: Element, am: re.Match) -> int:
+        text, sf = self.text, self.sf
+        name = am.group(0)
+        name_start, j = am.start(), am.end()
+        n = len(text)
+        ws = _WS_RE.match(text, j).end()
+        if ws >= n or text[ws] != "=":
+            self.err(name_start, j, f"attribute '{name}' has no value (write {name}=\"...\")")
+            attr = Attr(name, "", sf.range(name_start, j), sf.range(j, j), j, "")
+            el.attrs.setdefault(name, attr)
+            return j
+        k = _WS_RE.match(text, ws + 1).end()
+        if k >= n or text[k] not in "\"'":
+            # unquoted value: take up to white space or tag end
+            vm = re.compile(r"[^\s>/<]*").match(text, k)
+            self.err(k, max(vm.end(), k + 1), f"the value of '{name}' must be in quotes")
+            raw = vm.group(0)
+            end = vm.end()
+            value_start = k
+        else:
+            quote = text[k]
+            close = text.find(quote, k + 1)
+            nl_tag = text.find("<", k + 1)
+            if close < 0 or (0 <= nl_tag < close and text.find(">", k + 1) < close):
+                self.err(k, k + 1, f"the value of '{name}' is missing its closing {quote}")
+                stop = min(x for x in (text.find(">", k + 1), text.find("\n", k + 1), n) if x >= 0)
+                raw = text[k + 1:stop]
+                value_start = k + 1
+                end = stop
+            else:
+                raw = text[k + 1:close]
+                value_start = k + 1
+                end = close + 1
+                if "<" in raw:
+                    lt = raw.index("<")
+                    self.err(value_start + lt, value_start + lt + 1,
+                             f"'<' is not allowed in the value of '{name}'; write '&lt;'")
+        value = self.decode(raw, value_start)
+        attr = Attr(name, value, sf.range(name_start, j), sf.range(value_start, value_start + len(raw)),
+                    value_start, raw)
+        if name in el.attrs:
+            self.err(name_start, j, f"attribute '{name}' is written twice on <{el.tag}>", "xml-duplicate-attribute")
+        else:
+            el.attrs[name] = attr
+        return end
+
+    def open(self, el: Element) -> None:
+        if self.stack:
+            parent = self.stack[-1]
+            if len(self.stack) >= MAX_DEPTH:
+                if not self.too_deep:
+                    self.err(el.start, el.start + 1 + len(el.tag),
+                             f"elements are nested more than {MAX_DEPTH} deep; deeper ones are ignored",
+                             "xml-too-deep")
+                self.too_deep += 1
+                el.parent = parent
+                self.stack.append(el)
+                return
+            el.parent = parent
+            parent.children.append(el)
+        elif self.sf.root is None:
+            self.sf.root = el
+        else:
+            self.err(el.start, el.start + 1 + len(el.tag), "only one root element is allowed")
+        self.stack.append(el)
+
+    def pop(self, el: Element) -> None:
+        if self.stack and self.stack[-1] is el:
+            self.stack.pop()
+
+    def finish(self, el: Element, end: int) -> None:
+        el.end = end
+        el.range = self.sf.range(el.start, end)
+        el.closed = True
+
+    def end_tag(self, lt: int) -> int:
+        text = self.text
+        m = _END_TAG_RE.match(text, lt)
+        name = m.group(1)
+        if name is None:
+            self.err(lt, lt + 2, "'</' must be followed by a tag name")
+            return lt + 2
+        end = m.end()
+        if m.group(2) is None:
+            self.err(lt, end, f"</{name}> is not closed with '>'")
+        for depth in range(len(self.stack) - 1, -1, -1):
+            if self.stack[depth].tag == name:
+                while len(self.stack) > depth + 1:
+                    inner = self.stack.pop()
+                    self.err(inner.start + 1, inner.start + 1 + len(inner.tag),
+                             f"<{inner.tag}> is never closed (found </{name}>)")
+                    self.finish(inner, lt)
+                el = self.stack.pop()
+                self.finish(el, end)
+                return end
+        self.err(lt, end, f"</{name}> closes nothing: no <{name}> is open")
+        return end
