@@ -11,13 +11,12 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Union
 
 MAX_VALUE_LENGTH = 10_000  # characters in one attribute value
 MAX_TOKENS = 500  # tokens in one expr()
 MAX_MAGNITUDE = 2**63  # largest absolute value an expression may produce
 
-Number = Union[int, float]
+Number = int | float
 
 
 class ValueError_(Exception):
@@ -63,7 +62,7 @@ class BinOp:
     end: int
 
 
-Expr = Union[Num, Name, BinOp]
+Expr = Num | Name | BinOp
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -35,10 +36,8 @@ async def diagnostics_for(client: LanguageClient, uri: str, timeout: float = 10.
         remaining = end - loop.time()
         if remaining <= 0:
             raise TimeoutError(f"no matching diagnostics for {uri}: {client.diagnostics.get(uri)}")
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(client.wait_for_notification("textDocument/publishDiagnostics"), remaining)
-        except asyncio.TimeoutError:
-            pass
 
 
 def position_of(text: str, needle: str, offset: int = 0) -> lsp.Position:
