@@ -7,6 +7,7 @@ import time
 import numpy as np
 import onnx
 import pytest
+
 from agrippa import ops
 from agrippa.ops import AttrError, ParsedAttr
 

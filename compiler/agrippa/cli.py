@@ -1,0 +1,126 @@
+"""`agrippa check|compile|train|run`: the command line front door."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .diagnostics import CompileError, Diagnostic, Severity
+
+
+def parse_bindings(items: list[str] | None) -> dict[str, object]:
+    """`--bind n=5 --bind lr=0.1` → {"n": 5, "lr": 0.1}."""
+    out: dict[str, object] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SystemExit(f"agrippa: --bind takes NAME=VALUE, got '{item}'")
+        k, v = item.split("=", 1)
+        k, v = k.strip(), v.strip()
+        try:
+            out[k] = int(v)
+        except ValueError:
+            try:
+                out[k] = float(v)
+            except ValueError:
+                out[k] = v
+    return out
+
+
+def _display(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+        return rel if not rel.startswith("..") else path
+    except ValueError:
+        return path
+
+
+def print_diagnostics(diags: list[Diagnostic], fmt: str = "text", min_severity: Severity = Severity.HINT) -> None:
+    shown = [d for d in diags if d.severity <= min_severity]
+    if fmt == "json":
+        print(_json_with_display(shown))
+        return
+    for d in shown:
+        print(d.to_text(_display(d.file)), file=sys.stderr if d.is_error else sys.stdout)
+
+
+def _json_with_display(diags: list[Diagnostic]) -> str:
+    import json
+
+    return json.dumps([d.to_json(_display(d.file)) for d in diags], indent=2)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .analysis import analyze
+
+    an = analyze(args.path, bindings=parse_bindings(args.bind), index=args.index, profile=args.profile)
+    print_diagnostics(an.diagnostics, args.format)
+    if args.format == "text":
+        n_err = len(an.errors)
+        n_warn = sum(1 for d in an.diagnostics if d.severity == Severity.WARNING)
+        print(f"{n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)}", file=sys.stderr)
+    return 1 if an.errors else 0
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from .compile import compile_project
+
+    try:
+        res = compile_project(args.path, args.output, bindings=parse_bindings(args.bind), index=args.index,
+                              profile=args.profile, reinit=args.reinit, write_weights=not args.no_weights,
+                              seed=args.seed, external_data=True if args.external_data else None)
+    except CompileError as e:
+        print_diagnostics([d for d in e.diagnostics if d.severity <= Severity.WARNING])
+        return 1
+    print_diagnostics([d for d in res.warnings if d.severity <= Severity.WARNING])
+    msg = f"wrote {_display(res.onnx_path)}"
+    if res.weights_path:
+        msg += f"; weights in {_display(res.weights_path)}"
+    if res.fresh:
+        msg += f" ({len(res.fresh)} parameter{'s' * (len(res.fresh) != 1)} initialized)"
+    print(msg)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="agrippa", description="Check, compile and train Agrippa models.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("path", help="a project folder or a markup file")
+        sp.add_argument("--index", help="the main file of the project")
+        sp.add_argument("--bind", action="append", metavar="NAME=VALUE", help="bind var(NAME)")
+        sp.add_argument("--profile", help="a [profiles.NAME] of agrippa.toml")
+
+    c = sub.add_parser("check", help="report diagnostics")
+    common(c)
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.set_defaults(func=cmd_check)
+
+    k = sub.add_parser("compile", help="compile to ONNX")
+    common(k)
+    k.add_argument("-o", "--output", help="the .onnx file to write (default: beside the index)")
+    k.add_argument("--reinit", action="store_true", help="ignore stored weights")
+    k.add_argument("--no-weights", action="store_true", help="do not write new weights back")
+    k.add_argument("--seed", type=int, help="seed for initialization")
+    k.add_argument("--external-data", action="store_true", help="store weights beside the .onnx file")
+    k.set_defaults(func=cmd_compile)
+
+    for name in ("train", "infer"):
+        try:
+            mod = __import__(f"agrippa.train.{'cli' if name == 'train' else 'infer'}", fromlist=["add_parser"])
+        except ImportError:
+            continue
+        mod.add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
