@@ -65,6 +65,7 @@ class Expander:
         self.title_count: Counter[str] = Counter()
         self.param_count: Counter[str] = Counter()
         self.concat_count = 0
+        self.multiplier = 1  # product of the copy counts of the enclosing rep/stretch blocks
         self._values: dict[Attr, Value | ValueError_] = {}
         self._defs_in_file: dict[str, dict[str, Element]] = {}
         self.nodes = NodeBuilder(self)
@@ -323,9 +324,27 @@ class Expander:
             self.graph.copies[el] = n
             if not isinstance(n, int):
                 self.graph.complete = False
-            self.repeated(scope, el, kind, n)
+            elif not self._affordable(scope, el, kind, n):
+                return
+            outer = self.multiplier
+            self.multiplier *= n if isinstance(n, int) else 1
+            try:
+                self.repeated(scope, el, kind, n)
+            finally:
+                self.multiplier = outer
         else:
             self.block_body(scope, el)
+
+    def _affordable(self, scope: _Scope, el: Element, kind: str, n: int) -> bool:
+        """Refuse, before expanding, a count that would make more than MAX_NODES nodes."""
+        per_copy = max(1, sum(1 for e in el.iter() if e.tag == "node" or (e.tag == "block" and e.get("src"))))
+        total = len(self.graph.nodes) + per_copy * n * self.multiplier
+        if total <= MAX_NODES:
+            return True
+        attr = el.attrs[kind]
+        self.error(scope, attr.value_range, "too-many-nodes",
+                   f"{kind}={n} would expand the model to about {total:,} nodes (at most {MAX_NODES:,})")
+        return False
 
     def block_body(self, scope: _Scope, el: Element) -> None:
         for child in el.children:

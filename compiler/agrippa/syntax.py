@@ -310,7 +310,7 @@ class _Parser:
                 self.err(j, am.end(), "attributes must be separated by white space")
             i = self.attribute(el, am)
         if not closed_tag:
-            self.err(lt, name_end, f"<{tag}> tag is not closed with '>'")
+            self.err(lt + 1, name_end, f"<{tag}> tag is not closed with '>'")
         el.start_tag_end = i
         self.open(el)
         if el.self_closing or not closed_tag:
