@@ -11,7 +11,7 @@ NODE = '<node op="Relu"><input src="x"/><output name="y"/></node>\n'
 
 
 def _laughs() -> str:
-    ents = "".join(f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10))
+    ents = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
     return (f'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol0 "lol">{ents}]>\n'
             '<model><block><node op="Relu" title="&lol9;"/></block></model>')
 

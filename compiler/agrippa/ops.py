@@ -25,6 +25,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
+import os
 import re
 import textwrap
 from collections.abc import Mapping
@@ -283,7 +284,12 @@ def _suggest(name: str, candidates: list[str], n: int = 3) -> list[str]:
     for c in candidates:
         lowered.setdefault(c.lower(), c)
     result = [lowered[name.lower()]] if name.lower() in lowered else []
-    for match in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6):
+    key = name.lower()
+    matches = difflib.get_close_matches(key, list(lowered), n=max(3 * n, 10), cutoff=0.6)
+    # equally close: prefer the one that starts like what was typed ("Ad" → Add, not Pad)
+    matches.sort(key=lambda m: (-round(difflib.SequenceMatcher(None, key, m).ratio(), 3),
+                                -len(os.path.commonprefix([key, m]))))
+    for match in matches[:n]:
         if lowered[match] not in result:
             result.append(lowered[match])
     return result[:n]

