@@ -81,12 +81,23 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop repeats (rep copies report once), and schema errors that a semantic rule,
+    with a more specific message and its fixes, already reports at the same place."""
     seen: set[tuple] = set()
+    semantic = {}
+    for d in diags:
+        if not d.code.startswith("schema-"):
+            semantic.setdefault((d.file, d.range.start.line), []).append(d.range)
     out = []
     for d in diags:
         key = (d.file, d.range, d.code, d.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(d)
+        if key in seen:
+            continue
+        seen.add(key)
+        if d.code.startswith("schema-") and any(
+                r.start <= d.range.end and d.range.start <= r.end
+                for r in semantic.get((d.file, d.range.start.line), ())):
+            continue
+        out.append(d)
     out.sort(key=lambda d: (d.file, d.range.start, d.severity))
     return out

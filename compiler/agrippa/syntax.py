@@ -24,6 +24,9 @@ _END_TAG_RE = re.compile(r"</(" + _NAME + r")?\s*(>)?")
 _ATTR_RE = re.compile(r"\s*(" + _NAME + r")")
 _WS_RE = re.compile(r"\s*")
 _ENTITY_RE = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z_][-A-Za-z0-9_.]*);?")
+_FAST_ATTR = r"\s+(" + _NAME + r")\s*=\s*(?:\"([^\"<&]*)\"|'([^'<&]*)')"
+_FAST_TAG_RE = re.compile(r"<(" + _NAME + r")((?:" + _FAST_ATTR + r")*)\s*(/?)>")
+_FAST_ATTR_RE = re.compile(_FAST_ATTR)
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
 
@@ -33,10 +36,20 @@ class Attr:
 
     name: str
     value: str
-    name_range: Range
-    value_range: Range  # the text between the quotes
+    sf: SourceFile
+    name_start: int
+    name_end: int
     value_start: int  # offset of the first character of the value (after the quote)
     raw: str  # the value as written, entities undecoded
+
+    @property
+    def name_range(self) -> Range:
+        return self.sf.range(self.name_start, self.name_end)
+
+    @property
+    def value_range(self) -> Range:
+        """The text between the quotes."""
+        return self.sf.range(self.value_start, self.value_start + len(self.raw))
 
     def offset_of(self, index: int) -> int:
         """Absolute offset of character `index` of the decoded value."""
@@ -58,10 +71,9 @@ class Attr:
 @dataclass(eq=False, slots=True)
 class Element:
     tag: str
-    tag_range: Range  # the name in the start tag
+    sf: SourceFile
     start: int  # offset of '<'
     end: int = -1  # offset just past the element (end tag or '/>')
-    range: Range | None = None
     start_tag_end: int = -1  # offset just past the start tag's '>'
     attrs: dict[str, Attr] = field(default_factory=dict)
     children: list[Element] = field(default_factory=list)
@@ -69,6 +81,16 @@ class Element:
     text: str = ""
     self_closing: bool = False
     closed: bool = False
+
+    @property
+    def tag_range(self) -> Range:
+        """The name in the start tag."""
+        return self.sf.range(self.start + 1, self.start + 1 + len(self.tag))
+
+    @property
+    def range(self) -> Range:
+        end = self.end if self.end >= 0 else max(self.start_tag_end, self.start + 1)
+        return self.sf.range(self.start, end)
 
     def get(self, name: str) -> str | None:
         a = self.attrs.get(name)
@@ -275,10 +297,40 @@ class _Parser:
         return end
 
     def start_tag(self, lt: int, m: re.Match) -> int:
+        fast = _FAST_TAG_RE.match(self.text, lt)
+        if fast is not None:
+            return self.fast_start_tag(lt, fast)
+        return self.slow_start_tag(lt, m)
+
+    def fast_start_tag(self, lt: int, m: re.Match) -> int:
+        """A well-formed start tag without entities: one regex, no per-character work."""
+        sf = self.sf
+        el = Element(m.group(1), sf, lt)
+        attrs = el.attrs
+        for a in _FAST_ATTR_RE.finditer(m.group(2)):
+            base = m.start(2)
+            name = a.group(1)
+            vi = 2 if a.group(2) is not None else 3
+            raw = a.group(vi)
+            if name in attrs:
+                self.err(base + a.start(1), base + a.end(1), f"attribute '{name}' is written twice on <{el.tag}>",
+                         "xml-duplicate-attribute")
+                continue
+            attrs[name] = Attr(name, raw, sf, base + a.start(1), base + a.end(1), base + a.start(vi), raw)
+        i = m.end()
+        el.start_tag_end = i
+        el.self_closing = m.group(len(m.groups())) == "/"
+        self.open(el)
+        if el.self_closing:
+            self.finish(el, i)
+            self.pop(el)
+        return i
+
+    def slow_start_tag(self, lt: int, m: re.Match) -> int:
         sf, text = self.sf, self.text
         tag = m.group(1)
         name_end = m.end()
-        el = Element(tag, sf.range(lt + 1, name_end), lt)
+        el = Element(tag, sf, lt)
         i = name_end
         n = len(text)
         closed_tag = False
@@ -326,7 +378,7 @@ class _Parser:
         ws = _WS_RE.match(text, j).end()
         if ws >= n or text[ws] != "=":
             self.err(name_start, j, f"attribute '{name}' has no value (write {name}=\"...\")")
-            attr = Attr(name, "", sf.range(name_start, j), sf.range(j, j), j, "")
+            attr = Attr(name, "", sf, name_start, j, j, "")
             el.attrs.setdefault(name, attr)
             return j
         k = _WS_RE.match(text, ws + 1).end()
@@ -356,8 +408,7 @@ class _Parser:
                     self.err(value_start + lt, value_start + lt + 1,
                              f"'<' is not allowed in the value of '{name}'; write '&lt;'")
         value = self.decode(raw, value_start)
-        attr = Attr(name, value, sf.range(name_start, j), sf.range(value_start, value_start + len(raw)),
-                    value_start, raw)
+        attr = Attr(name, value, sf, name_start, j, value_start, raw)
         if name in el.attrs:
             self.err(name_start, j, f"attribute '{name}' is written twice on <{el.tag}>", "xml-duplicate-attribute")
         else:
@@ -390,7 +441,6 @@ class _Parser:
 
     def finish(self, el: Element, end: int) -> None:
         el.end = end
-        el.range = self.sf.range(el.start, end)
         el.closed = True
 
     def end_tag(self, lt: int) -> int:
