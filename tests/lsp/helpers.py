@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
+from pytest_lsp.client import default_feature
 
 from agrippa_lsp.convert import path_to_uri
 
@@ -46,3 +47,120 @@ def position_of(text: str, needle: str, offset: int = 0) -> lsp.Position:
     line = text.count("\n", 0, i)
     col = i - (text.rfind("\n", 0, i) + 1)
     return lsp.Position(line=line, character=col)
+
+
+# -- client-side handlers the pytest-lsp test client lacks ------------------------------------
+# The capability sets it sends (VS Code's, Neovim's) promise dynamic registration and
+# inlay-hint refresh, which the server then uses; registered here, at import, so every
+# client the fixtures build answers them as the real editors do.
+def _count(client: LanguageClient, attr: str) -> None:
+    setattr(client, attr, getattr(client, attr, 0) + 1)
+
+
+@default_feature(lsp.CLIENT_REGISTER_CAPABILITY)
+def _register_capability(client: LanguageClient, params: lsp.RegistrationParams) -> None:
+    client.registrations = [*getattr(client, "registrations", []), *params.registrations]
+
+
+@default_feature(lsp.CLIENT_UNREGISTER_CAPABILITY)
+def _unregister_capability(client: LanguageClient, params: lsp.UnregistrationParams) -> None:
+    return None
+
+
+@default_feature(lsp.WORKSPACE_INLAY_HINT_REFRESH)
+def _inlay_hint_refresh(client: LanguageClient, params: None) -> None:
+    _count(client, "inlay_hint_refresh_count")
+
+
+def make_project(root: Path, files: dict[str, str]) -> Path:
+    """Write `files` (relative name → text) under `root`; returns `root`."""
+    for name, text in files.items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return root
+
+
+async def hover_text(client: LanguageClient, uri: str, text: str, needle: str, offset: int = 0) -> str:
+    """The hover's markdown at `needle` (+ offset) in `text`, or '' when there is none."""
+    h = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=position_of(text, needle, offset)))
+    if h is None:
+        return ""
+    c = h.contents
+    return c.value if isinstance(c, lsp.MarkupContent) else str(c)
+
+
+def edits_by_uri(edit: lsp.WorkspaceEdit) -> dict[str, list[lsp.TextEdit]]:
+    """The text edits of a workspace edit per uri, whether sent as `changes` or `documentChanges`."""
+    out: dict[str, list[lsp.TextEdit]] = {}
+    for uri, edits in (edit.changes or {}).items():
+        out.setdefault(uri, []).extend(edits)
+    for change in edit.document_changes or []:
+        if isinstance(change, lsp.TextDocumentEdit):
+            out.setdefault(change.text_document.uri, []).extend(change.edits)
+    return out
+
+
+def apply_edits(text: str, edits: list[lsp.TextEdit]) -> str:
+    """`text` with `edits` (non-overlapping, any order) applied."""
+    lines = text.split("\n")
+
+    def offset(p: lsp.Position) -> int:
+        return sum(len(x) + 1 for x in lines[:p.line]) + p.character
+
+    for e in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[:offset(e.range.start)] + e.new_text + text[offset(e.range.end):]
+    return text
+
+
+SOURCED_PROJECT = {
+    "main.agr": """<model>
+    <import from="x" dim="[3, 4]" />
+    <block title="Main">
+        <node op="Identity" title="Feed">
+            <input src="x" />
+            <output name="enc$inp" />
+        </node>
+        <block src="sub/enc.agr" name="enc" />
+        <node op="Relu" title="R">
+            <input src="enc$result" />
+            <output name="y" />
+        </node>
+        <node op="Add" title="Sum">
+            <input src="y" />
+            <input src="x" />
+            <output name="z" />
+        </node>
+    </block>
+    <export from="z" dim="[3, 4]" />
+</model>
+""",
+    "sub/enc.agr": """<block title="Enc">
+    <import from="inp" />
+    <!-- a shared weight,
+         declared twice -->
+    <node op="MatMul" title="Lin">
+        <input src="inp" />
+        <params name="W" dim="[4, 4]" shared="yes" />
+        <output name="h" />
+    </node>
+    <node op="MatMul" title="Lin2">
+        <input src="h" />
+        <params name="W" dim="[4, 4]" shared="yes" />
+        <output name="result" />
+    </node>
+    <export from="result" />
+</block>
+""",
+}
+"""A project whose index sources sub/enc.agr as `enc` (names `enc$inp`, `enc$result`)."""
+
+
+async def open_project(client: LanguageClient, root: Path, files: dict[str, str], name: str = "main.agr",
+                       ) -> tuple[str, str]:
+    """Write `files`, open `name` and wait for its first diagnostics; (uri, text)."""
+    make_project(root, files)
+    uri = open_file(client, root / name)
+    await diagnostics_for(client, uri)
+    return uri, files[name]
