@@ -25,8 +25,13 @@ _ATTR_RE = re.compile(r"\s*(" + _NAME + r")")
 _WS_RE = re.compile(r"\s*")
 _ENTITY_RE = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z_][-A-Za-z0-9_.]*);?")
 _FAST_ATTR = r"\s+(" + _NAME + r")\s*=\s*(?:\"([^\"<&]*)\"|'([^'<&]*)')"
-_FAST_TAG_RE = re.compile(r"<(" + _NAME + r")((?:" + _FAST_ATTR + r")*)\s*(/?)>")
 _FAST_ATTR_RE = re.compile(_FAST_ATTR)
+# one token of well-formed markup; anything else goes through the careful, recovering path
+_TOKEN_RE = re.compile(
+    r"(?P<text>[^<]+)"
+    r"|<(?P<tag>" + _NAME + r")(?P<attrs>(?:" + _FAST_ATTR + r")*)\s*(?P<slash>/?)>"
+    r"|</(?P<end>" + _NAME + r")\s*>"
+    r"|<!--(?:(?!--).)*-->", re.S)
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
 
@@ -218,14 +223,29 @@ class _Parser:
         text = self.text
         n = len(text)
         i = 0
+        match = _TOKEN_RE.match
+        stack = self.stack
         while i < n:
-            lt = text.find("<", i)
-            if lt < 0:
-                self.text_node(i, n)
-                break
-            if lt > i:
-                self.text_node(i, lt)
-            i = self.markup(lt)
+            m = match(text, i)
+            if m is None:  # not well-formed here: the careful path reports and recovers
+                i = self.markup(i)
+                continue
+            kind = m.lastgroup
+            if kind == "text":
+                if (stack and stack[-1].tag == "desc") or not m.group(0).isspace():
+                    self.text_node(i, m.end())
+            elif kind == "slash":  # a start tag (its last group)
+                self.fast_start_tag(i, m)
+            elif kind == "end":
+                if stack and stack[-1].tag == m.group("end"):
+                    el = stack.pop()
+                    el.end = m.end()
+                    el.closed = True
+                else:
+                    self.end_tag(i)
+            else:  # a comment
+                self.sf.comments.append((i, m.end()))
+            i = m.end()
         end = n
         while self.stack:
             el = self.stack.pop()
@@ -297,32 +317,29 @@ class _Parser:
         return end
 
     def start_tag(self, lt: int, m: re.Match) -> int:
-        fast = _FAST_TAG_RE.match(self.text, lt)
-        if fast is not None:
-            return self.fast_start_tag(lt, fast)
         return self.slow_start_tag(lt, m)
 
     def fast_start_tag(self, lt: int, m: re.Match) -> int:
         """A well-formed start tag without entities: one regex, no per-character work."""
         sf = self.sf
-        el = Element(m.group(1), sf, lt)
+        el = Element(m.group("tag"), sf, lt)
         attrs = el.attrs
-        for a in _FAST_ATTR_RE.finditer(m.group(2)):
-            base = m.start(2)
+        for a in _FAST_ATTR_RE.finditer(self.text, m.start("attrs"), m.end("attrs")):
             name = a.group(1)
             vi = 2 if a.group(2) is not None else 3
             raw = a.group(vi)
             if name in attrs:
-                self.err(base + a.start(1), base + a.end(1), f"attribute '{name}' is written twice on <{el.tag}>",
+                self.err(a.start(1), a.end(1), f"attribute '{name}' is written twice on <{el.tag}>",
                          "xml-duplicate-attribute")
                 continue
-            attrs[name] = Attr(name, raw, sf, base + a.start(1), base + a.end(1), base + a.start(vi), raw)
+            attrs[name] = Attr(name, raw, sf, a.start(1), a.end(1), a.start(vi), raw)
         i = m.end()
         el.start_tag_end = i
-        el.self_closing = m.group(len(m.groups())) == "/"
+        el.self_closing = m.group("slash") == "/"
         self.open(el)
         if el.self_closing:
-            self.finish(el, i)
+            el.end = i
+            el.closed = True
             self.pop(el)
         return i
 
