@@ -115,7 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .runtime import tune_gc
+
     args = build_parser().parse_args(argv)
+    tune_gc()
     try:
         return args.func(args)
     except KeyboardInterrupt:
