@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 if [ -f scripts/setup_editors.sh ] && [ "${AGRIPPA_SKIP_EDITORS:-0}" != 1 ]; then
   bash scripts/setup_editors.sh
 fi
+if command -v npm >/dev/null && [ -d vscode-extension/node_modules ]; then
+  echo "== VS Code extension unit tests"
+  (cd vscode-extension && npm test)
+fi
 echo "== ruff"
 .venv/bin/ruff check .
 if [ -f ../shared/conformance/check.py ]; then
