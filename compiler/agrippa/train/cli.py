@@ -1,0 +1,151 @@
+"""`agrippa train PROJECT ...`: train a project as its `[train]` table says."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..diagnostics import CompileError, Diagnostic
+from ..project import CONFIG_FNAME, load_config
+from .config import TrainConfig, validate_train_config
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def parse_binding(text: str) -> tuple[str, Any]:
+    """`N=V` → (N, V) with V an int, a float or else the text."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    for conv in (int, float):
+        try:
+            return name.strip(), conv(value)
+        except ValueError:
+            pass
+    return name.strip(), value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", help="the project folder (with agrippa.toml and its [train] table)")
+    p.add_argument("--profile", help="a [profiles.NAME] set of bindings")
+    p.add_argument("--bind", action="append", type=parse_binding, default=[], metavar="N=V",
+                   help="bind var(N) to V (repeatable; over agrippa.toml's bindings)")
+    p.add_argument("--steps", type=int, help="train to this many steps (overrides steps/epochs)")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=None,
+                   help="continue from the checkpoint (default: when an unfinished one exists)")
+    p.add_argument("--reinit", action="store_true", help="start from fresh random weights")
+    p.add_argument("--device", choices=("cpu", "cuda", "auto"), help="override [train] device")
+    p.add_argument("--json-progress", action="store_true",
+                   help="print one JSON object per line on stdout instead of the progress bar")
+    p.add_argument("--nproc", type=int, default=1, help="data-parallel processes (torchrun)")
+    p.add_argument("--vmap", action="store_true", help="run batches through vmap, not the batched path")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("train", help="train a project ([train] in agrippa.toml)",
+                              description=__doc__)
+    add_arguments(p)
+    p.set_defaults(func=run)
+    return p
+
+
+def _argv(args: argparse.Namespace) -> list[str]:
+    """Command-line arguments that reproduce `args` (for the torchrun workers)."""
+    argv = [os.path.abspath(args.project)]
+    if args.profile:
+        argv += ["--profile", args.profile]
+    for name, value in args.bind:
+        argv += ["--bind", f"{name}={value}"]
+    if args.steps is not None:
+        argv += ["--steps", str(args.steps)]
+    if args.resume is not None:
+        argv.append("--resume" if args.resume else "--no-resume")
+    for flag in ("reinit", "json_progress", "vmap"):
+        if getattr(args, flag):
+            argv.append("--" + flag.replace("_", "-"))
+    if args.device:
+        argv += ["--device", args.device]
+    return argv  # no --nproc: torchrun would take it for its own --nproc-per-node
+
+
+def _report(diags: Sequence[Diagnostic], json_progress: bool = False) -> None:
+    for d in diags:
+        print(d.to_text(), file=sys.stderr)
+    errors = [d for d in diags if d.is_error]
+    if json_progress and errors:
+        _json_error(errors[0].to_text(), [d.to_json() for d in diags])
+
+
+def _json_error(message: str, diagnostics: list[dict] | None = None) -> None:
+    """The last line of --json-progress when training cannot start or fails."""
+    obj: dict[str, Any] = {"done": False, "error": message}
+    if diagnostics:
+        obj["diagnostics"] = diagnostics
+    print(json.dumps(obj), flush=True)
+
+
+def load_train_config(project: str) -> tuple[TrainConfig | None, list[Diagnostic]]:
+    """The project's validated [train] table, with every diagnostic about agrippa.toml."""
+    config = load_config(project)
+    cfg, diags = validate_train_config(config)
+    diags = [*config.diagnostics, *diags]
+    if cfg is None and not any(d.is_error for d in diags):
+        path = os.path.join(project, CONFIG_FNAME)
+        print(f"{path}: error: no [train] table; add one with at least data = \"...\"",
+              file=sys.stderr)
+    return (cfg if not any(d.is_error for d in diags) else None), diags
+
+
+def run(args: argparse.Namespace) -> int:
+    project = os.path.abspath(args.project)
+    if not os.path.isdir(project):
+        print(f"error: {args.project} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    cfg, diags = load_train_config(project)
+    _report(diags, args.json_progress)
+    if cfg is None:
+        if args.json_progress and not any(d.is_error for d in diags):
+            _json_error(f"no [train] table in {os.path.join(project, CONFIG_FNAME)}")
+        return EXIT_USAGE
+    if args.steps is not None:
+        if args.steps <= 0:
+            print("error: --steps must be positive", file=sys.stderr)
+            return EXIT_USAGE
+        cfg.steps, cfg.epochs = args.steps, None
+    if args.device:
+        cfg.device = args.device
+    from . import dist
+
+    if args.nproc > 1 and not dist.in_torchrun():
+        return dist.launch(args.nproc, _argv(args))
+    from .loop import TrainOptions, train
+    from .model import TrainError
+
+    opts = TrainOptions(project, profile=args.profile, bindings=dict(args.bind), resume=args.resume,
+                        reinit=args.reinit, json_progress=args.json_progress, fast=not args.vmap)
+    try:
+        result = train(cfg, opts)
+    except CompileError as e:
+        _report(e.diagnostics, args.json_progress)
+        return EXIT_ERROR
+    except TrainError as e:
+        print(f"error: {e}", file=sys.stderr)
+        if args.json_progress:
+            _json_error(str(e))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+    if result.interrupted:
+        return 128 + (result.signal or signal.SIGINT)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m agrippa.train", description=__doc__)
+    add_arguments(p)
+    return run(p.parse_args(argv))
