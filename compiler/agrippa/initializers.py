@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 
@@ -15,8 +16,34 @@ INIT_KINDS = {"xavier": 0, "normal": 2, "uni_random": 2, "ones": 0, "zeros": 0, 
 """Each init kind with the number of init_args it takes (normal/uni_random: 0 or 2)."""
 
 
+FRAME = 16
+"""Spare bytes kept in front of a fresh parameter's data, so the ONNX back end can parse a
+protobuf field (key and length, at most 11 bytes) straight from the array's memory
+instead of copying it first (`onnx_export.fill_tensor`)."""
+_FRAMED: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+
+
 class InitError(Exception):
     pass
+
+
+def framed_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """An uninitialized C-contiguous array with FRAME spare bytes before its data."""
+    dtype = np.dtype(dtype)
+    owner = np.empty(FRAME + math.prod(shape) * dtype.itemsize, np.uint8)
+    _FRAMED[id(owner)] = owner
+    return owner[FRAME:].view(dtype).reshape(shape)
+
+
+def frame_of(arr: np.ndarray) -> np.ndarray | None:
+    """The uint8 buffer holding all of `arr` after FRAME spare bytes, if `framed_empty` made it."""
+    owner = arr.base
+    if owner is None or _FRAMED.get(id(owner)) is not owner:
+        return None
+    if (not arr.flags.c_contiguous or not arr.dtype.isnative or arr.nbytes != owner.nbytes - FRAME
+            or arr.ctypes.data != owner.ctypes.data + FRAME):
+        return None
+    return owner
 
 
 def initial_value(p: Param, rng: np.random.Generator) -> np.ndarray:
@@ -39,20 +66,18 @@ def initial_value(p: Param, rng: np.random.Generator) -> np.ndarray:
     if kind == "uni_random":
         a, b = args[:2] if len(args) >= 2 else (-1.0, 1.0)
         return rng.uniform(a, b, size=shape).astype(dtype, copy=False)
-    if kind == "ones":
-        return np.ones(shape, dtype)
-    if kind == "zeros":
-        return np.zeros(shape, dtype)
-    if kind == "constant":
-        if len(args) != 1:
+    if kind in ("ones", "zeros", "constant"):
+        if kind == "constant" and len(args) != 1:
             raise InitError(f"init=\"constant\" takes one value in init_args, got {len(args)}")
-        return np.full(shape, args[0], dtype)
+        out = framed_empty(shape, dtype)
+        out.fill({"ones": 1, "zeros": 0}.get(kind, args[0] if args else 0))
+        return out
     raise InitError(f"unknown init '{kind}'")
 
 
 def _normal(rng: np.random.Generator, shape: tuple, mean: float, std: float, dtype) -> np.ndarray:
     if np.dtype(dtype) in (np.float32, np.float64):
-        out = rng.standard_normal(shape, dtype=dtype)
+        out = rng.standard_normal(dtype=dtype, out=framed_empty(shape, dtype))
         if std != 1.0:
             out *= dtype(std)
         if mean:
