@@ -1,11 +1,14 @@
 """Diagnostics: pushed on open, change and save, debounced, stale work dropped.
 
 Editing a sourced file re-checks the files that source it: the analysis covering a file
-is the index's, and every file of that analysis gets its diagnostics republished.
+is the index's, and every file of that analysis gets its diagnostics republished. Each
+scheduled path has its own debounce, so re-checking several projects at once (after a
+settings change) does not cancel any of them.
 """
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from typing import TYPE_CHECKING
@@ -17,49 +20,82 @@ from agrippa.project import CONFIG_FNAME, find_index
 from .convert import path_to_uri, to_lsp_diagnostic, uri_to_path
 
 if TYPE_CHECKING:
+    from agrippa.analysis import Analysis
+
     from .server import AgrippaServer
 
 log = logging.getLogger(__name__)
 DEBOUNCE_S = 0.03
+COLLECT_EVERY = 4  # analyses between full garbage collections (server.py makes them rare)
 
 
 class Publisher:
     def __init__(self, server: AgrippaServer):
         self.server = server
-        self.generation = 0
-        self.task: asyncio.Task | None = None
+        self.generation: dict[str, int] = {}
+        self.tasks: dict[str, asyncio.Task] = {}
         self.published: dict[str, set[str]] = {}  # index -> files we published for
+        self.collected_at = 0  # model.runs at the last full collection
 
     def schedule(self, path: str, delay: float = DEBOUNCE_S) -> None:
-        """Re-analyse what covers `path` after `delay`; a newer call supersedes this one."""
+        """Re-analyse what covers `path` after `delay`; a newer call for it supersedes this one."""
+        path = os.path.abspath(path)
         if os.path.basename(path) == CONFIG_FNAME:  # the toml: re-check its project's index
             d = os.path.dirname(path)
             path = find_index(d, self.server.model.config(d))[0] or path
-        self.generation += 1
-        gen = self.generation
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
-        self.task = asyncio.get_running_loop().create_task(self._run(path, gen, delay))
+        gen = self.generation[path] = self.generation.get(path, 0) + 1
+        old = self.tasks.get(path)
+        if old is not None and not old.done():
+            old.cancel()
+        self.tasks[path] = asyncio.get_running_loop().create_task(self._run(path, gen, delay))
+
+    def schedule_open(self, delay: float = 0) -> None:
+        """Re-check every open markup file's project (after settings or toml changes)."""
+        seen: set[str] = set()
+        for uri in list(self.server.workspace.text_documents):
+            path = uri_to_path(uri)
+            if path.endswith((".agr", ".xml")):
+                index = self.server.model._owner.get(path, path)
+                if index not in seen:
+                    seen.add(index)
+                    self.schedule(path, delay)
 
     async def _run(self, path: str, gen: int, delay: float) -> None:
         try:
             await asyncio.sleep(delay)
-            if gen != self.generation:
+            if gen != self.generation.get(path):
                 return
             analysis = await asyncio.to_thread(self.server.model.analysis_for, path)
-            if gen != self.generation:
+            if gen != self.generation.get(path):
                 return  # a newer edit arrived while analysing: its run will publish
             self.publish(analysis)
+            await self._collect()
         except asyncio.CancelledError:
             pass
         except Exception:  # never let a failure reach the client
             log.exception("diagnostics failed for %s", path)
+        finally:
+            if self.tasks.get(path) is asyncio.current_task():
+                del self.tasks[path]
 
-    def publish(self, analysis) -> None:
+    async def _collect(self) -> None:
+        """Free the cyclic garbage of replaced analyses, after publishing (memory stays flat)."""
+        model = self.server.model
+        if model.runs - self.collected_at >= COLLECT_EVERY:
+            self.collected_at = model.runs
+            await asyncio.to_thread(gc.collect)
+
+    def _version(self, path: str) -> int | None:
+        doc = self.server.workspace.text_documents.get(path_to_uri(path))
+        return doc.version if doc is not None else None
+
+    def publish(self, analysis: Analysis) -> None:
         by_file: dict[str, list] = {}
         files = set(analysis.graph.files) if analysis.graph is not None else set()
         if analysis.index:
             files.add(os.path.abspath(analysis.index))
+        if analysis.config.path:
+            files.add(analysis.config.path)  # the toml's own problems, cleared when fixed
         for d in analysis.diagnostics:
             if d.file.endswith(".toml") or os.path.isfile(d.file) or d.file in files:
                 by_file.setdefault(d.file, []).append(to_lsp_diagnostic(d))
@@ -69,8 +105,8 @@ class Publisher:
         for f in targets:
             if os.path.isdir(f):
                 continue
-            self.server.text_document_publish_diagnostics(
-                lsp.PublishDiagnosticsParams(uri=path_to_uri(f), diagnostics=by_file.get(f, [])))
+            self.server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+                uri=path_to_uri(f), diagnostics=by_file.get(f, []), version=self._version(f)))
         self.published[key] = set(by_file) | files
 
 
@@ -78,33 +114,33 @@ def register(server: AgrippaServer) -> None:
     pub = Publisher(server)
     server.publisher = pub
 
+    def touched(ls: AgrippaServer, uri: str, delay: float) -> None:
+        path = uri_to_path(uri)
+        ls.model.changed(path)
+        if os.path.basename(path) == CONFIG_FNAME:  # bindings may change every open project
+            pub.schedule_open(delay)
+            on_config = getattr(ls, "on_config_changed", None)
+            if on_config is not None:
+                on_config()
+        pub.schedule(path, delay)
+
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: AgrippaServer, params: lsp.DidOpenTextDocumentParams) -> None:
-        path = uri_to_path(params.text_document.uri)
-        ls.model.changed(path)
-        pub.schedule(path, 0)
+        touched(ls, params.text_document.uri, 0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: AgrippaServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        path = uri_to_path(params.text_document.uri)
-        ls.model.changed(path)
-        pub.schedule(path)
+        touched(ls, params.text_document.uri, DEBOUNCE_S)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: AgrippaServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        path = uri_to_path(params.text_document.uri)
-        ls.model.changed(path)
-        pub.schedule(path, 0)
+        touched(ls, params.text_document.uri, 0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: AgrippaServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        path = uri_to_path(params.text_document.uri)
-        ls.model.changed(path)  # the disk's text applies again
-        pub.schedule(path, 0)
+        touched(ls, params.text_document.uri, 0)  # the disk's text applies again
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched(ls: AgrippaServer, params: lsp.DidChangeWatchedFilesParams) -> None:
         for ch in params.changes:
-            path = uri_to_path(ch.uri)
-            ls.model.changed(path)
-            pub.schedule(path)
+            touched(ls, ch.uri, DEBOUNCE_S)

@@ -4,9 +4,14 @@ Every feature asks `ProjectModel.analysis_for(path)` and gets the latest analysi
 project that file belongs to (the index file's, when the file is the index or sourced by
 it; the file's own otherwise). Parsed files are reused across analyses until their text
 changes, so an edit re-parses one file.
+
+Analyses run without holding the model's lock (an edit must never wait for a running
+analysis): each one works on a snapshot of the parse cache and is kept only if nothing
+changed meanwhile. Concurrent requests for the same index share one run.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -14,7 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agrippa.analysis import Analysis, analyze
-from agrippa.project import CONFIG_FNAME, Config, find_index, load_config, project_dir_of
+from agrippa.project import (
+    CONFIG_FNAME,
+    Config,
+    find_index,
+    load_config,
+    project_dir_of,
+    toml_key_range,
+)
 from agrippa.syntax import SourceFile
 
 log = logging.getLogger(__name__)
@@ -43,6 +55,18 @@ class Settings:
         return s
 
 
+@dataclass(frozen=True)
+class BindingOrigin:
+    """Where a name's value comes from: `where` is "settings", "profile" or "toml"."""
+
+    name: str
+    value: object
+    where: str
+    file: str | None = None
+    line: int | None = None  # 0-based
+    profile: str | None = None
+
+
 class ProjectModel:
     def __init__(self, open_text: Callable[[str], str | None]):
         self.open_text = open_text  # the editor's buffer for a path, or None
@@ -51,7 +75,12 @@ class ProjectModel:
         self._files: dict[str, SourceFile] = {}  # parsed files, shared by analyses
         self._configs: dict[str, Config] = {}
         self._analyses: dict[str, Analysis] = {}  # index path -> analysis
+        self._symbolic: dict[str, Analysis] = {}  # index path -> analysis without bindings
         self._owner: dict[str, str] = {}  # file path -> index path of the analysis covering it
+        self._run_locks: dict[tuple[str, bool], threading.Lock] = {}
+        self._generation = 0  # bumped by every invalidation
+        self._warming: set[str] = set()  # indexes whose symbolic analysis is being made
+        self.runs = 0  # analyses made (diagnostics.py collects garbage every few)
         self._lock = threading.RLock()
 
     # -- invalidation --------------------------------------------------------------------
@@ -62,27 +91,33 @@ class ProjectModel:
         """
         path = os.path.abspath(path)
         with self._lock:
+            self._generation += 1
             self._files.pop(path, None)
             if os.path.basename(path) == CONFIG_FNAME:
                 d = os.path.dirname(path)
                 self._configs.pop(d, None)
                 stale = [i for i, a in self._analyses.items() if a.project_dir == d]
+                self._symbolic = {i: a for i, a in self._symbolic.items() if a.project_dir != d}
             else:
                 stale = [i for i, a in self._analyses.items()
-                         if a.graph is not None and path in a.graph.files] or []
+                         if a.graph is not None and path in a.graph.files]
                 if path in self._analyses:
                     stale.append(path)
+                for i in [i for i, a in self._symbolic.items() if i == path or (a.graph and path in a.graph.files)]:
+                    self._symbolic.pop(i, None)
             for i in stale:
                 self._analyses.pop(i, None)
             return stale
 
     def settings_changed(self, settings: Settings) -> None:
         with self._lock:
+            self._generation += 1
             self.settings = settings
             self._analyses.clear()
 
     def set_profile(self, project_dir: str, profile: str | None) -> None:
         with self._lock:
+            self._generation += 1
             self.profiles[project_dir] = profile
             self._analyses = {i: a for i, a in self._analyses.items() if a.project_dir != project_dir}
 
@@ -90,13 +125,19 @@ class ProjectModel:
     def config(self, project_dir: str) -> Config:
         with self._lock:
             cfg = self._configs.get(project_dir)
-            if cfg is None:
-                text = self.open_text(os.path.join(project_dir, CONFIG_FNAME))
-                cfg = self._configs[project_dir] = load_config(project_dir, text)
-            return cfg
+        if cfg is None:
+            text = self.open_text(os.path.join(project_dir, CONFIG_FNAME))
+            cfg = load_config(project_dir, text)
+            with self._lock:
+                cfg = self._configs.setdefault(project_dir, cfg)
+        return cfg
 
     def profile_for(self, project_dir: str) -> str | None:
-        return self.profiles.get(project_dir) or self.settings.profile
+        """The active profile of a project (chosen by command, else from settings), if it exists."""
+        profile = self.profiles.get(project_dir) or self.settings.profile
+        if profile and profile not in self.config(project_dir).profiles:
+            return None
+        return profile
 
     def index_for(self, path: str) -> str:
         """The index file whose analysis covers `path`."""
@@ -116,29 +157,72 @@ class ProjectModel:
     def analysis_for(self, path: str) -> Analysis:
         return self._analyse(self.index_for(path))
 
+    def symbolic_for(self, path: str, wait: bool = True) -> Analysis | None:
+        """The project analysed with no bindings at all (shapes in the user's names).
+
+        None when the regular analysis has no bindings either (it is already symbolic).
+        With `wait=False`, a missing one is made in the background and None returned.
+        """
+        index = self.index_for(path)
+        if not self._analyse(index).bindings:
+            return None
+        if wait:
+            return self._analyse(index, symbolic=True)
+        with self._lock:
+            a = self._symbolic.get(index)
+            if a is None and index not in self._warming:
+                self._warming.add(index)
+                threading.Thread(target=self._warm, args=(index,), daemon=True).start()
+        return a
+
+    def _warm(self, index: str) -> None:
+        try:
+            self._analyse(index, symbolic=True)
+        except Exception:
+            log.exception("symbolic analysis of %s failed", index)
+        finally:
+            with self._lock:
+                self._warming.discard(index)
+
     def cached(self, path: str) -> Analysis | None:
         with self._lock:
             owner = self._owner.get(os.path.abspath(path))
             return self._analyses.get(owner) if owner else None
 
-    def _analyse(self, index: str) -> Analysis:
+    def _analyse(self, index: str, symbolic: bool = False) -> Analysis:
+        store = self._symbolic if symbolic else self._analyses
         with self._lock:
-            a = self._analyses.get(index)
+            a = store.get(index)
             if a is not None:
                 return a
-            project_dir = project_dir_of(index)
-            cfg = self.config(project_dir)
-            profile = self.profile_for(project_dir)
-            if profile and profile not in cfg.profiles:
-                profile = None
-            a = analyze(index, bindings=self.settings.bindings, index=None, profile=profile,
-                        provider=self.open_text, config=cfg, files=self._files)
-            self._analyses[index] = a
-            if a.graph is not None:
-                for f in a.graph.files:
-                    self._owner[f] = index
-            self._owner[index] = index
+            run_lock = self._run_locks.setdefault((index, symbolic), threading.Lock())
+        with run_lock:  # one run per index at a time, always of the latest texts
+            with self._lock:
+                a = store.get(index)
+                if a is not None:
+                    return a  # made by the run we waited for
+                gen = self._generation
+                files = dict(self._files)
+            a = self._run(index, symbolic, files)
+            with self._lock:
+                self.runs += 1
+                if self._generation == gen:  # nothing changed while analysing: keep it
+                    store[index] = a
+                    self._files.update(files)
+                    if not symbolic:
+                        for f in (a.graph.files if a.graph is not None else ()):
+                            self._owner[f] = index
+                        self._owner[index] = index
             return a
+
+    def _run(self, index: str, symbolic: bool, files: dict[str, SourceFile]) -> Analysis:
+        project_dir = project_dir_of(index)
+        cfg = self.config(project_dir)
+        if symbolic:
+            cfg = dataclasses.replace(cfg, bindings={}, profiles={}, diagnostics=[])
+            return analyze(index, bindings={}, config=cfg, provider=self.open_text, files=files, schema=False)
+        return analyze(index, bindings=self.settings.bindings, index=None, profile=self.profile_for(project_dir),
+                       provider=self.open_text, config=cfg, files=files)
 
     def source_file(self, path: str) -> SourceFile | None:
         """The parsed file, as the latest analysis saw it."""
@@ -146,4 +230,22 @@ class ProjectModel:
         a = self.analysis_for(path)
         if a.graph is not None and path in a.graph.files:
             return a.graph.files[path]
+        return None
+
+    def binding_origin(self, project_dir: str, name: str) -> BindingOrigin | None:
+        """Where `name` gets its value: client settings over the profile over `[bindings]`."""
+        if name in self.settings.bindings:
+            return BindingOrigin(name, self.settings.bindings[name], "settings")
+        cfg = self.config(project_dir)
+        text = self.open_text(cfg.path) if cfg.path else None
+        if text is None and cfg.path and os.path.isfile(cfg.path):
+            with open(cfg.path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        profile = self.profile_for(project_dir)
+        if profile and name in cfg.profiles.get(profile, {}):
+            line = toml_key_range(text, f"profiles.{profile}.{name}").start.line if text else None
+            return BindingOrigin(name, cfg.profiles[profile][name], "profile", cfg.path, line, profile)
+        if name in cfg.bindings:
+            line = toml_key_range(text, f"bindings.{name}").start.line if text else None
+            return BindingOrigin(name, cfg.bindings[name], "toml", cfg.path, line)
         return None

@@ -1,0 +1,291 @@
+"""Language-server latency and memory, through the real protocol.
+
+Starts `python -m agrippa_lsp` and talks JSON-RPC to it over stdio with a small client of
+its own, on the Wikipedia GPT example (examples/gpt, else a conformance case) and on a
+generated 15,000-line model. Prints p50/p95/p99 for hover, completion and diagnostics
+after an edit (didChange → the publishDiagnostics of that version), the time from start
+to the first diagnostics, and the server's RSS after 10 and after 1,000 edits.
+
+    .venv/bin/python bench/bench_lsp.py [--edits 1000] [--samples 200] [--lines 15000]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+GPT = ROOT / "examples" / "gpt"
+FALLBACK = Path("/work/shared/conformance/cases/mha-stretch/project")
+TARGETS = {"hover": 20.0, "completion": 50.0, "diagnostics": 150.0}  # p95, ms
+START_TARGET_S = 1.5
+MEMORY_RATIO = 1.2
+
+
+class Client:
+    """Just enough of an LSP client: requests, notifications, the server's requests."""
+
+    def __init__(self, proc: asyncio.subprocess.Process):
+        self.proc = proc
+        self.next_id = 0
+        self.pending: dict[int, asyncio.Future] = {}
+        self.diag_waiters: list[tuple[str, int | None, asyncio.Future]] = []
+        self.first_diag: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def start(cls) -> Client:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "agrippa_lsp", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, limit=2**26)
+        return cls(proc)
+
+    def _send(self, msg: dict) -> None:
+        body = json.dumps(msg).encode()
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    async def request(self, method: str, params: Any) -> Any:
+        self.next_id += 1
+        fut = asyncio.get_running_loop().create_future()
+        self.pending[self.next_id] = fut
+        self._send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+        return await fut
+
+    def notify(self, method: str, params: Any) -> None:
+        self._send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def diagnostics(self, uri: str, version: int | None) -> asyncio.Future:
+        fut = asyncio.get_running_loop().create_future()
+        self.diag_waiters.append((uri, version, fut))
+        return fut
+
+    async def _read(self) -> None:
+        out = self.proc.stdout
+        assert out is not None
+        while True:
+            length = 0
+            while True:
+                line = await out.readline()
+                if not line:
+                    return
+                if line in (b"\r\n", b"\n"):
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            msg = json.loads(await out.readexactly(length))
+            self._dispatch(msg)
+
+    def _dispatch(self, msg: dict) -> None:
+        if "id" in msg and "method" in msg:  # a request from the server
+            result: Any = None
+            if msg["method"] == "workspace/configuration":
+                result = [{} for _ in msg["params"]["items"]]
+            self._send({"jsonrpc": "2.0", "id": msg["id"], "result": result})
+        elif "id" in msg:
+            fut = self.pending.pop(msg["id"], None)
+            if fut is not None and not fut.done():
+                fut.set_result(msg.get("result"))
+        elif msg.get("method") == "textDocument/publishDiagnostics":
+            p = msg["params"]
+            if not self.first_diag.done():
+                self.first_diag.set_result(time.perf_counter())
+            keep = []
+            for uri, version, fut in self.diag_waiters:
+                if uri == p["uri"] and (version is None or p.get("version") == version):
+                    if not fut.done():
+                        fut.set_result(time.perf_counter())
+                else:
+                    keep.append((uri, version, fut))
+            self.diag_waiters = keep
+
+    async def initialize(self, root: Path) -> None:
+        caps = {"textDocument": {"hover": {"contentFormat": ["markdown", "plaintext"]},
+                                 "publishDiagnostics": {"versionSupport": True},
+                                 "completion": {"completionItem": {"snippetSupport": True}},
+                                 "synchronization": {"didSave": True}},
+                "workspace": {"configuration": True}, "window": {"workDoneProgress": True}}
+        await self.request("initialize", {"processId": os.getpid(), "rootUri": root.as_uri(),
+                                          "capabilities": caps})
+        self.notify("initialized", {})
+
+    async def stop(self) -> None:
+        try:
+            await asyncio.wait_for(self.request("shutdown", None), 10)
+            self.notify("exit", None)
+            await asyncio.wait_for(self.proc.wait(), 10)
+        except (asyncio.TimeoutError, ConnectionError):
+            self.proc.kill()
+        self.reader.cancel()
+
+    def cpu_s(self) -> float:
+        """The server's CPU time so far (user + system): start-up cost independent of load."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+
+# -- workloads ---------------------------------------------------------------------------
+def generate(lines: int) -> tuple[str, str]:
+    """A deep MLP of about `lines` lines, and its agrippa.toml."""
+    head = '<model>\n    <import from="x0" dim="[var(batch), var(d)]" />\n'
+    layer = """    <block title="Layer {i}">
+        <import from="x{i}" />
+        <node op="MatMul" title="L{i:05d}">
+            <input src="x{i}" />
+            <params name="W" dim="[var(d), var(d)]" />
+            <output name="h{i}" />
+        </node>
+        <node op="Add" title="Bias {i}">
+            <input src="h{i}" />
+            <params name="b" dim="[var(d)]" init="zeros" />
+            <output name="a{i}" />
+        </node>
+        <node op="Relu" title="Act {i}">
+            <input src="a{i}" />
+            <output name="x{j}" />
+        </node>
+        <export from="x{j}" />
+    </block>
+"""
+    n = max(1, (lines - 4) // layer.count("\n"))
+    body = "".join(layer.format(i=i, j=i + 1) for i in range(n))
+    text = head + body + f'    <export from="x{n}" dim="[var(batch), var(d)]" />\n</model>\n'
+    return text, "[bindings]\nbatch = 4\nd = 16\n"
+
+
+def positions(text: str, pattern: str, inside: int) -> list[dict]:
+    out = []
+    for m in re.finditer(pattern, text):
+        i = m.start() + inside
+        line = text.count("\n", 0, i)
+        out.append({"line": line, "character": i - (text.rfind("\n", 0, i) + 1)})
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))]
+
+
+def report(name: str, ms: list[float], target: float | None = None) -> bool:
+    p50, p95, p99 = (pct(ms, p) for p in (50, 95, 99))
+    ok = target is None or p95 <= target
+    verdict = "" if target is None else f"  target p95 ≤ {target:g} ms: {'ok' if ok else 'MISSED'}"
+    print(f"  {name:<22} n={len(ms):<5} p50 {p50:7.1f}  p95 {p95:7.1f}  p99 {p99:7.1f} ms{verdict}")
+    return ok
+
+
+async def timed(coro) -> float:
+    t = time.perf_counter()
+    await coro
+    return (time.perf_counter() - t) * 1000
+
+
+async def bench_project(label: str, index: Path, samples: int, edits: int, memory: bool) -> bool:
+    print(f"\n== {label}: {index.name}, {index.read_text().count(chr(10))} lines")
+    text = index.read_text()
+    uri = index.as_uri()
+    t0 = time.perf_counter()
+    c = await Client.start()
+    ok = True
+    try:
+        await c.initialize(index.parent)
+        first = c.diagnostics(uri, None)
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "agrippa",
+                                                          "version": 1, "text": text}})
+        start_s = await asyncio.wait_for(first, 120) - t0
+        cpu = c.cpu_s()
+        good = start_s <= START_TARGET_S
+        ok &= good
+        print(f"  start → first diagnostics {start_s * 1000:7.0f} ms (server CPU {cpu * 1000:.0f} ms, "
+              f"load {os.getloadavg()[0]:.1f})  target ≤ {START_TARGET_S * 1000:.0f} ms: {'ok' if good else 'MISSED'}")
+        doc = {"textDocument": {"uri": uri}}
+        rnd = random.Random(0)
+        hov = positions(text, r'(?:name|src|from)="[^"]', 7) + positions(text, r'op="', 5) + \
+            positions(text, r"var\(", 5)
+        await c.request("textDocument/hover", {**doc, "position": hov[0]})  # starts the symbolic twin
+        await asyncio.sleep(3)  # large models make it in the background
+        ms = [await timed(c.request("textDocument/hover", {**doc, "position": rnd.choice(hov)}))
+              for _ in range(samples)]
+        ok &= report("hover", ms, TARGETS["hover"])
+        comp = positions(text, r'src="', 5) + positions(text, r'op="', 4)
+        ms = [await timed(c.request("textDocument/completion", {**doc, "position": rnd.choice(comp)}))
+              for _ in range(samples)]
+        ok &= report("completion", ms, TARGETS["completion"])
+        # edits: rewrite a node title in the middle (same length, so positions stay put)
+        m = list(re.finditer(r'title="([^"]*)"', text))[len(re.findall(r'title="', text)) // 2]
+        pos = positions(text[:m.start(1)] + "\0", "\0", 0)[0]
+        rng = {"start": pos, "end": {"line": pos["line"], "character": pos["character"] + 3}}
+        version = 1
+        n_timed = min(edits, max(50, samples // 4))
+        ms, rss10 = [], None
+        for k in range(edits):
+            version += 1
+            fut = c.diagnostics(uri, version) if k < n_timed or k % 50 == 0 else None
+            sent = time.perf_counter()
+            c.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                                "contentChanges": [{"range": rng, "text": f"{k % 1000:03d}"}]})
+            if fut is not None:
+                ms.append((await asyncio.wait_for(fut, 120) - sent) * 1000)
+            if k == 9:
+                rss10 = c.rss_mb()
+        final = c.diagnostics(uri, version)
+        c.notify("textDocument/didSave", doc)
+        await asyncio.wait_for(final, 120)
+        ok &= report("diagnostics after edit", ms[:n_timed], TARGETS["diagnostics"])
+        if memory and rss10:
+            rss = c.rss_mb()
+            good = rss <= MEMORY_RATIO * rss10
+            ok &= good
+            print(f"  RSS after 10 edits {rss10:.1f} MB, after {edits} edits {rss:.1f} MB: ratio {rss / rss10:.2f}"
+                  f"  target ≤ {MEMORY_RATIO}: {'ok' if good else 'MISSED'}")
+    finally:
+        await c.stop()
+    return ok
+
+
+async def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--edits", type=int, default=1000)
+    ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--lines", type=int, default=15000)
+    args = ap.parse_args()
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        src = GPT if (GPT / "gpt.agr").exists() else FALLBACK
+        small = Path(tmp) / "small"
+        shutil.copytree(src, small)
+        index = next(iter(sorted(small.glob("*.agr"))), None) or next(iter(sorted(small.glob("*.xml"))))
+        if (small / "gpt.agr").exists():
+            index = small / "gpt.agr"
+        ok &= await bench_project("GPT example" if src == GPT else "mha-stretch", index, args.samples,
+                                  min(args.edits, 200), memory=False)
+        big = Path(tmp) / "big"
+        big.mkdir()
+        text, toml = generate(args.lines)
+        (big / "model.agr").write_text(text)
+        (big / "agrippa.toml").write_text(toml)
+        ok &= await bench_project("generated model", big / "model.agr", args.samples, args.edits, memory=True)
+    print("\nall targets met" if ok else "\nsome targets MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
