@@ -45,3 +45,11 @@ def test_compile_errors_print_positions_and_fail(tmp_path: Path):
     (tmp_path / "m.agr").write_text(BROKEN)
     r = agrippa("compile", ".", cwd=tmp_path)
     assert r.returncode == 1 and "m.agr:4:33: error:" in r.stderr
+
+
+def test_a_broken_toml_is_reported_at_its_line(tmp_path: Path):
+    (tmp_path / "m.agr").write_text("<model/>")
+    (tmp_path / "agrippa.toml").write_text("[bindings]\nn = = 3\n")
+    r = agrippa("check", ".", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "agrippa.toml:2:5: error: agrippa.toml: Invalid value [config-syntax]" in r.stderr

@@ -103,9 +103,14 @@ def load_config(project_dir: str, text: str | None = None) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        line = getattr(e, "lineno", 1) or 1
-        col = getattr(e, "colno", 1) or 1
         msg = getattr(e, "msg", str(e))
+        line, col = getattr(e, "lineno", None), getattr(e, "colno", None)
+        if line is None:  # Python 3.11 puts the position only in the message
+            import re
+
+            m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+            line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
+            msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
         cfg.diagnostics.append(Diagnostic(path, Range.of(line - 1, col - 1, line - 1, col), Severity.ERROR,
                                           "config-syntax", f"{CONFIG_FNAME}: {msg}"))
         return cfg
