@@ -18,27 +18,7 @@ import agrippa
 from agrippa.weights import WeightsError, load_weights
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
-LINREG = """<model>
-    <import from="x" dim="[var(n)]" />
-    <block title="Linear">
-        <node op="Mul" title="Apply Betas">
-            <params name="W" dim="[var(n)]" />
-            <input src="x" />
-            <output name="wx" />
-        </node>
-        <node op="ReduceSum" axes="[0]">
-            <input src="wx" />
-            <output name="wx_sum" />
-        </node>
-        <node op="Add" title="Apply Bias">
-            <params name="b" dim="[1]" />
-            <input src="wx_sum" />
-            <output name="y" />
-        </node>
-    </block>
-    <export from="y" dim="[1]" />
-</model>
-"""
+LINREG = (Path(__file__).resolve().parents[1] / "examples" / "linreg" / "linreg.agr").read_text()
 
 
 @pytest.fixture
@@ -87,7 +67,8 @@ def test_errors_raise_with_positions(linreg: Path):
     (linreg / "main.agr").write_text(LINREG.replace('op="Add"', 'op="Ad"'))
     with pytest.raises(agrippa.CompileError) as e:
         agrippa.export(str(linreg), bindings={"n": 5}, suppress=True)
-    assert "main.agr:13:" in str(e.value) and "did you mean 'Add'?" in str(e.value)
+    line = LINREG[:LINREG.index('op="Add"')].count("\n") + 1
+    assert f"main.agr:{line}:" in str(e.value) and "did you mean 'Add'?" in str(e.value)
 
 
 def test_a_hostile_weights_pickle_is_refused_and_nothing_runs(linreg: Path, tmp_path: Path):

@@ -30,27 +30,7 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
 W_TRUE = np.array([0.5, -1.0, 2.0, 0.25, -0.75], dtype=np.float32)
 B_TRUE = 0.3
 
-LINREG_AGR = """<model>
-    <import from="x" dim="[var(n)]" />
-    <block title="Linear">
-        <node op="Mul" title="Apply Betas">
-            <params name="W" dim="[var(n)]" />
-            <input src="x" />
-            <output name="wx" />
-        </node>
-        <node op="ReduceSum" axes="[0]">
-            <input src="wx" />
-            <output name="wx_sum" />
-        </node>
-        <node op="Add" title="Apply Bias">
-            <params name="b" dim="[1]" />
-            <input src="wx_sum" />
-            <output name="y" />
-        </node>
-    </block>
-    <export from="y" dim="[1]" />
-</model>
-"""
+LINREG_AGR = (ROOT / "examples" / "linreg" / "linreg.agr").read_text()
 
 LINREG_DATA = f"""import numpy as np
 
