@@ -234,6 +234,8 @@ class _ValueChecker:
 _lock = threading.RLock()
 _schema: _Schema | None = None
 _cache: dict[Key, tuple[_Issue, ...]] = {}
+# (tag, text) of a top-level unit -> its subtree's issues, with paths relative to it
+_text_cache: dict[tuple[str, str | None], tuple[tuple[tuple[int, ...], Any], ...]] = {}
 _docs: dict[str, Any] | None = None
 # an unchanged SourceFile (the pipeline reuses parsed files) is not even walked again
 _by_file: weakref.WeakKeyDictionary[SourceFile, tuple[str, tuple[Diagnostic, ...]]] = \
@@ -497,8 +499,26 @@ def _validate_file(s: _Schema, sf: SourceFile) -> list[Diagnostic]:
         roots = " or ".join(f"<{g}>" for g in s.globals)
         return [Diagnostic(sf.path, root.tag_range, Severity.ERROR, "schema-bad-root",
                            f"the root element must be {roots}, not <{root.tag}>")]
+    # A top-level unit whose text is unchanged since an earlier analysis has the same issues
+    # (relative to it): reuse them without walking it. After an edit, only the edited block
+    # (and the root's own shallow key) are looked at again.
     found: list[tuple[Element, Key]] = []
-    units = [root]
+    out: list[Diagnostic] = []
+    tops: dict[Element, str] = {}
+    root_children: list[Element] = []
+    found.append((root, _key(s, root, s.stubs.get(root.tag, _NO_STUBS), root_children)))
+    units: list[Element] = []
+    for top in root_children:
+        text = sf.text[top.start:top.end] if top.end > top.start else None
+        hit = _text_cache.get((top.tag, text)) if text is not None else None
+        if hit is not None:
+            for rel, issue in hit:
+                out.append(_diagnostic(sf, _walk(top, rel), issue))
+            continue
+        if text is not None:
+            tops[top] = text
+        units.append(top)
+    units.reverse()
     while units:
         unit = units.pop()
         children: list[Element] = []
@@ -513,14 +533,38 @@ def _validate_file(s: _Schema, sf: SourceFile) -> list[Diagnostic]:
         if len(_cache) >= MAX_CACHED_UNITS:
             del _cache[next(iter(_cache))]
         _cache[key] = issues
-    out: list[Diagnostic] = []
+    per_top: dict[Element, list[tuple[tuple[int, ...], _Issue]]] = {t: [] for t in tops}
     for unit, key, issues in looked:
         for issue in issues if issues is not None else fresh[key]:
-            el = unit
-            for i in issue.path:
-                el = el.children[i]
+            el = _walk(unit, issue.path)
             out.append(_diagnostic(sf, el, issue))
+            top, rel = _top_of(unit, tops)
+            if top is not None:
+                per_top[top].append((rel + issue.path, issue))
+    for top, text in tops.items():
+        if len(_text_cache) >= MAX_CACHED_UNITS:
+            del _text_cache[next(iter(_text_cache))]
+        _text_cache[(top.tag, text)] = tuple(per_top[top])
     return out
+
+
+def _walk(el: Element, path: tuple[int, ...]) -> Element:
+    for i in path:
+        el = el.children[i]
+    return el
+
+
+def _top_of(unit: Element, tops: dict[Element, str]) -> tuple[Element | None, tuple[int, ...]]:
+    """The top-level unit containing `unit`, and the child-index path from it to `unit`."""
+    rel: list[int] = []
+    el = unit
+    while el is not None and el not in tops:
+        parent = el.parent
+        if parent is None:
+            return None, ()
+        rel.append(parent.children.index(el))
+        el = parent
+    return el, tuple(reversed(rel))
 
 
 def validate_files(files: Iterable[SourceFile]) -> list[Diagnostic]:
@@ -547,6 +591,7 @@ def clear_cache() -> None:
     """Forget validated units (for measurements and tests)."""
     with _lock:
         _cache.clear()
+        _text_cache.clear()
         _by_file.clear()
         if _schema is not None:
             _schema._memo.clear()
