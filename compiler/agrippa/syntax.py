@@ -325,14 +325,17 @@ class _Parser:
         el = Element(m.group("tag"), sf, lt)
         attrs = el.attrs
         for a in _FAST_ATTR_RE.finditer(self.text, m.start("attrs"), m.end("attrs")):
-            name = a.group(1)
-            vi = 2 if a.group(2) is not None else 3
-            raw = a.group(vi)
+            name, dq, sq = a.groups()
+            ns = a.start(1)
+            if dq is not None:
+                raw, vs = dq, a.start(2)
+            else:
+                raw, vs = sq, a.start(3)
             if name in attrs:
-                self.err(a.start(1), a.end(1), f"attribute '{name}' is written twice on <{el.tag}>",
+                self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{el.tag}>",
                          "xml-duplicate-attribute")
                 continue
-            attrs[name] = Attr(name, raw, sf, a.start(1), a.end(1), a.start(vi), raw)
+            attrs[name] = Attr(name, raw, sf, ns, ns + len(name), vs, raw)
         i = m.end()
         el.start_tag_end = i
         el.self_closing = m.group("slash") == "/"
