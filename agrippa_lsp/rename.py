@@ -137,17 +137,23 @@ def _raising(f):
     return run
 
 
+async def _planned(ls: AgrippaServer, uri: str, position: lsp.Position):
+    """The analysis, file, cursor target and rename plan at `position` (plan None if not renamable)."""
+    got = await file_analysis(ls, uri)
+    if got is None:
+        return None
+    a, sf = got
+    t = target_at(a, sf, position)
+    return a, sf, t, plan(a, t)
+
+
 def register(server: AgrippaServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
     async def prepare(ls: AgrippaServer, params: lsp.PrepareRenameParams) -> lsp.PrepareRenamePlaceholder | None:
-        got = await file_analysis(ls, params.text_document.uri)
-        if got is None:
+        got = await _planned(ls, params.text_document.uri, params.position)
+        if got is None or got[3] is None:
             return None
-        a, sf = got
-        t = target_at(a, sf, params.position)
-        p = plan(a, t)
-        if p is None:
-            return None
+        a, sf, t, p = got
         base, spans, _ = p
         attr = t.attr if t.attr is not None else name_attr(t.element)
         if attr is None:
@@ -158,12 +164,10 @@ def register(server: AgrippaServer) -> None:
         return lsp.PrepareRenamePlaceholder(range=to_lsp_range(sf.range(*span)), placeholder=base)
 
     async def rename(ls: AgrippaServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
-        got = await file_analysis(ls, params.text_document.uri)
+        got = await _planned(ls, params.text_document.uri, params.position)
         if got is None:
             return None
-        a, sf = got
-        t = target_at(a, sf, params.position)
-        p = plan(a, t)
+        a, sf, t, p = got
         if p is None:
             raise RenameError("only tensor and parameter names can be renamed")
         base, spans, prefixes = p

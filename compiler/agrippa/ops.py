@@ -64,8 +64,8 @@ _UNSUPPORTED_KINDS = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class OpInput:
-    """A formal input of an op."""
+class OpArg:
+    """A formal input or output of an op."""
 
     name: str
     optional: bool
@@ -75,16 +75,7 @@ class OpInput:
     allowed_types: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class OpOutput:
-    """A formal output of an op."""
-
-    name: str
-    optional: bool
-    variadic: bool
-    description: str
-    type_str: str
-    allowed_types: tuple[str, ...] = ()
+OpInput = OpOutput = OpArg
 
 
 @dataclass(frozen=True, slots=True)
