@@ -50,6 +50,10 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
     merged = config.bindings_for(profile)
     merged.update(bindings or {})
     diags: list[Diagnostic] = list(config.diagnostics)
+    if "train" in config.raw:  # [train] mistakes show in `agrippa check` and the editor too
+        from .train.config import validate_train_config
+
+        diags.extend(validate_train_config(config)[1])
     if os.path.isfile(path) and index is None:
         index_path, note = path, None
     else:

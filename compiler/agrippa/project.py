@@ -53,6 +53,7 @@ class Config:
     profiles: dict[str, dict[str, object]] = field(default_factory=dict)
     train: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
+    text: str | None = None  # the toml's text (an editor buffer or the file), for positions
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def bindings_for(self, profile: str | None = None) -> dict[str, object]:
@@ -100,6 +101,7 @@ def load_config(project_dir: str, text: str | None = None) -> Config:
                                               f"cannot read {CONFIG_FNAME}: {e}"))
             return cfg
     cfg.path = path
+    cfg.text = text
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -96,3 +96,12 @@ async def test_profiles(client: LanguageClient, tmp_path):
     await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
         command="agrippa.selectProfile", arguments=[uri, None]))
     await diagnostics_for(client, uri, until=_lacks("bad-count"))
+
+
+async def test_train_table_mistakes_show_in_the_toml(client: LanguageClient, tmp_path):
+    await _open(client, tmp_path, TOML + '\n[train]\ndata = "data.py:batches"\nstpes = 10\n')
+    toml_uri = path_to_uri(str(tmp_path / "agrippa.toml"))
+    diags = await diagnostics_for(client, toml_uri, until=_has("train-config"))
+    by_line = {d.range.start.line: d.message for d in diags if d.code == "train-config"}
+    assert "data.py not found" in by_line[4]
+    assert "did you mean 'steps'?" in by_line[5]

@@ -121,6 +121,8 @@ def validate_train_config(config: Config, text: str | None = None
     path = config.path or CONFIG_FNAME
     if raw is None:
         return None, []
+    if text is None:
+        text = config.text
     if text is None and config.path:
         try:
             with open(config.path, encoding="utf-8") as f:
