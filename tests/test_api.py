@@ -129,3 +129,15 @@ def test_export_copies_shared_project_untouched(tmp_path: Path):
     shutil.copytree(SHARED / "cases" / "anthropic" / "project", proj)
     agrippa.export(str(proj), str(tmp_path / "a.onnx"), bindings={"features": "5"}, suppress=True)
     assert "W" in {i.name for i in onnx.load(str(tmp_path / "a.onnx")).graph.initializer}
+
+
+def test_pad_takes_its_pads_and_constant_value_as_attributes(tmp_path: Path):
+    (tmp_path / "m.agr").write_text(
+        '<model><import from="x" dim="[2, 2]"/><block>'
+        '<node op="Pad" pads="[0, 1, 0, 1]" constant_value="0.5"><input src="x"/><output name="y"/></node>'
+        '</block><export from="y" dim="[2, 4]"/></model>')
+    out = tmp_path / "m.onnx"
+    agrippa.export(str(tmp_path), str(out), suppress=True)
+    x = np.ones((2, 2), np.float32)
+    (y,) = ort.InferenceSession(str(out)).run(None, {"x": x})
+    np.testing.assert_array_equal(y, [[0.5, 1, 1, 0.5], [0.5, 1, 1, 0.5]])

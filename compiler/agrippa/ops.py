@@ -341,6 +341,8 @@ def _attribute_input_specs(schema: OpSchema) -> dict[str, AttributeInput]:
             use_float = False
         elif not tied and allowed == {"tensor(float)"}:
             use_float = True
+        elif tied and inp.optional and has_float and _rank_hint(inp.description) == 0:
+            use_float = True  # an optional scalar of the data's type (Pad's constant_value)
         else:
             continue
         elem = onnx.TensorProto.FLOAT if use_float else onnx.TensorProto.INT64
