@@ -269,7 +269,8 @@ def test_batched_path_matches_vmap(example: str, tmp_path: Path) -> None:
             for i in proto.graph.input]
     out, ref = runner.run(args), batched(module)(*args)
     for o, r in zip(out if isinstance(out, tuple) else (out,), ref if isinstance(ref, tuple) else (ref,)):
-        torch.testing.assert_close(o, r, rtol=1e-4, atol=1e-5)
+        # float32 in another summation order (fused projections): relative to the output's scale
+        torch.testing.assert_close(o, r, rtol=1e-4, atol=1e-5 * max(1.0, r.abs().max().item()))
     # gradients agree too
     grads = []
     vmapped = batched(module)
