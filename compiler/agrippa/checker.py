@@ -45,7 +45,7 @@ def _check_file(sf: SourceFile, is_index: bool, out: list[Diagnostic]) -> None:
             name = el.get("name")
             if name:
                 prev = first_output.get(name)
-                if prev is not None and not _in_different_branches(prev, el):
+                if prev is not None:
                     out.append(_diag(sf, el.attrs["name"].value_range, Severity.ERROR, "duplicate-output",
                                      f"'{name}' is already defined in this file; names must be unique",
                                      related=(RelatedInfo(Location(sf.path, prev.attrs["name"].value_range),
@@ -70,11 +70,6 @@ def _check_file(sf: SourceFile, is_index: bool, out: list[Diagnostic]) -> None:
             out.append(_diag(sf, a.name_range, Severity.WARNING, "dims-for-dim",
                              "'dims' is not an Agrippa attribute and is ignored; did you mean 'dim'?",
                              fixes=_dims_fix(sf, el)))
-
-
-def _in_different_branches(a: Element, b: Element) -> bool:
-    """Two definitions in sibling copies of nothing: never allowed; kept as a hook for clarity."""
-    return False
 
 
 def _dims_fix(sf: SourceFile, el: Element) -> tuple[Fix, ...]:

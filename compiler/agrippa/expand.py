@@ -576,4 +576,4 @@ def expand(index_path: str, options: Options, files: dict[str, SourceFile] | Non
     return graph, ex.diagnostics
 
 
-__all__ = ["expand", "Options", "Expander", "opcat"]
+__all__ = ["expand", "Options", "Expander"]
