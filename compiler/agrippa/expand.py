@@ -407,7 +407,7 @@ class Expander:
             origin = scope.origin(el)
             node = Node(f"{title}${self.title_count[title]}", "Concat", origin,
                         attributes={"axis": opcat.ParsedAttr("axis", "int", -1)})
-            node.repeat = n
+            node.repeat = 1 if isinstance(n, int) else n  # a symbolic count: each input stands for n copies
             for nm in names:
                 t = self.graph.tensors[nm]
                 node.inputs.append(Use(t, el))
