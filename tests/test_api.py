@@ -141,3 +141,16 @@ def test_pad_takes_its_pads_and_constant_value_as_attributes(tmp_path: Path):
     x = np.ones((2, 2), np.float32)
     (y,) = ort.InferenceSession(str(out)).run(None, {"x": x})
     np.testing.assert_array_equal(y, [[0.5, 1, 1, 0.5], [0.5, 1, 1, 0.5]])
+
+
+def test_a_stale_export_dim_warns_and_the_model_stays_valid(tmp_path: Path):
+    (tmp_path / "m.agr").write_text(
+        '<model><import from="x" dim="[2, 3]"/><block stretch="2"><import from="x"/>'
+        '<node op="Relu"><input src="x"/><output name="y"/></node><export from="y"/></block>'
+        '<export from="y" dim="[2, 3]"/></model>')
+    out = tmp_path / "m.onnx"
+    result = agrippa.export(str(tmp_path), str(out), suppress=True)
+    assert any(d.code == "stale-dim" for d in result.warnings)
+    m = onnx.load(str(out))
+    onnx.checker.check_model(m, full_check=True)
+    assert [d.dim_value for d in m.graph.output[0].type.tensor_type.shape.dim] == [2, 6]

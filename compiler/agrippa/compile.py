@@ -95,11 +95,15 @@ def compile_project(path: str, out: str | None = None, *, bindings: dict | None 
 
 
 def _output_dims(an: Analysis) -> dict[str, tuple]:
-    """The dims written on root exports, evaluated with the bindings (as the original does)."""
+    """Each graph output's dims: the inferred shape when it is concrete (a stale `dim` on the
+    export is a warning, and must not make the model invalid), else the dims written there."""
     from .values import evaluate, parse_value
 
     dims = {}
     for t, el in an.graph.outputs:
+        if t.shape is not None and all(isinstance(d, int) for d in t.shape):
+            dims[t.name] = tuple(t.shape)
+            continue
         text = el.get("dim")
         if not text:
             continue
