@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import importlib
 import logging
 import os
@@ -77,12 +76,12 @@ class AgrippaServer(LanguageServer):
         return lambda f: register(guarded(command_name, f))
 
     def start_io(self, *args: Any, **kwargs: Any) -> None:
-        # An analysis allocates hundreds of thousands of small objects: with the default
-        # thresholds the cyclic collector rescans them many times per analysis (2-3x
-        # slower). Freeze what the imports made and collect less often; diagnostics.py
-        # runs a full collection every few analyses so memory stays flat.
-        gc.freeze()
-        gc.set_threshold(50_000, 10, 10)
+        # Freeze what the imports made and collect less often (agrippa.runtime); the oldest
+        # generation a little more often than the CLI, and diagnostics.py runs a full
+        # collection every few analyses so a long session's memory stays flat.
+        from agrippa.runtime import tune_gc
+
+        tune_gc((50_000, 10, 10))
         super().start_io(*args, **kwargs)
 
     def open_text(self, path: str) -> str | None:

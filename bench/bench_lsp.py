@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_large import mlp_model  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 GPT = ROOT / "examples" / "gpt"
 FALLBACK = Path("/work/shared/conformance/cases/mha-stretch/project")
@@ -141,33 +144,7 @@ class Client:
         return float("nan")
 
 
-# -- workloads ---------------------------------------------------------------------------
-def generate(lines: int) -> tuple[str, str]:
-    """A deep MLP of about `lines` lines, and its agrippa.toml."""
-    head = '<model>\n    <import from="x0" dim="[var(batch), var(d)]" />\n'
-    layer = """    <block title="Layer {i}">
-        <import from="x{i}" />
-        <node op="MatMul" title="L{i:05d}">
-            <input src="x{i}" />
-            <params name="W" dim="[var(d), var(d)]" />
-            <output name="h{i}" />
-        </node>
-        <node op="Add" title="Bias {i}">
-            <input src="h{i}" />
-            <params name="b" dim="[var(d)]" init="zeros" />
-            <output name="a{i}" />
-        </node>
-        <node op="Relu" title="Act {i}">
-            <input src="a{i}" />
-            <output name="x{j}" />
-        </node>
-        <export from="x{j}" />
-    </block>
-"""
-    n = max(1, (lines - 4) // layer.count("\n"))
-    body = "".join(layer.format(i=i, j=i + 1) for i in range(n))
-    text = head + body + f'    <export from="x{n}" dim="[var(batch), var(d)]" />\n</model>\n'
-    return text, "[bindings]\nbatch = 4\nd = 16\n"
+
 
 
 def positions(text: str, pattern: str, inside: int) -> list[dict]:
@@ -279,7 +256,7 @@ async def main() -> int:
                                   min(args.edits, 200), memory=False)
         big = Path(tmp) / "big"
         big.mkdir()
-        text, toml = generate(args.lines)
+        text, toml = mlp_model(args.lines)
         (big / "model.agr").write_text(text)
         (big / "agrippa.toml").write_text(toml)
         ok &= await bench_project("generated model", big / "model.agr", args.samples, args.edits, memory=True)
