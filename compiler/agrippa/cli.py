@@ -8,22 +8,17 @@ import sys
 from .diagnostics import CompileError, Diagnostic, Severity
 
 
-def parse_bindings(items: list[str] | None) -> dict[str, object]:
-    """`--bind n=5 --bind lr=0.1` → {"n": 5, "lr": 0.1}."""
-    out: dict[str, object] = {}
-    for item in items or []:
-        if "=" not in item:
-            raise SystemExit(f"agrippa: --bind takes NAME=VALUE, got '{item}'")
-        k, v = item.split("=", 1)
-        k, v = k.strip(), v.strip()
+def parse_binding(text: str) -> tuple[str, object]:
+    """`--bind N=V` → (N, V) with V an int, a float or else the text (an argparse type)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    for conv in (int, float):
         try:
-            out[k] = int(v)
+            return name.strip(), conv(value.strip())
         except ValueError:
-            try:
-                out[k] = float(v)
-            except ValueError:
-                out[k] = v
-    return out
+            pass
+    return name.strip(), value.strip()
 
 
 def _display(path: str) -> str:
@@ -52,7 +47,7 @@ def _json_with_display(diags: list[Diagnostic]) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from .analysis import analyze
 
-    an = analyze(args.path, bindings=parse_bindings(args.bind), index=args.index, profile=args.profile)
+    an = analyze(args.path, bindings=dict(args.bind), index=args.index, profile=args.profile)
     print_diagnostics(an.diagnostics, args.format)
     if args.format == "text":
         n_err = len(an.errors)
@@ -65,7 +60,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from .compile import compile_project
 
     try:
-        res = compile_project(args.path, args.output, bindings=parse_bindings(args.bind), index=args.index,
+        res = compile_project(args.path, args.output, bindings=dict(args.bind), index=args.index,
                               profile=args.profile, reinit=args.reinit, write_weights=not args.no_weights,
                               seed=args.seed, external_data=True if args.external_data else None)
     except CompileError as e:
@@ -88,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("path", help="a project folder or a markup file")
         sp.add_argument("--index", help="the main file of the project")
-        sp.add_argument("--bind", action="append", metavar="NAME=VALUE", help="bind var(NAME)")
+        sp.add_argument("--bind", action="append", type=parse_binding, default=[], metavar="NAME=VALUE",
+                        help="bind var(NAME) (repeatable; over agrippa.toml's bindings)")
         sp.add_argument("--profile", help="a [profiles.NAME] of agrippa.toml")
 
     c = sub.add_parser("check", help="report diagnostics")

@@ -9,25 +9,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ..cli import parse_binding  # one --bind rule for every command
 from ..diagnostics import CompileError, Diagnostic
 from ..project import CONFIG_FNAME, load_config
 from .config import TrainConfig, validate_train_config
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-
-
-def parse_binding(text: str) -> tuple[str, Any]:
-    """`N=V` → (N, V) with V an int, a float or else the text."""
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    for conv in (int, float):
-        try:
-            return name.strip(), conv(value)
-        except ValueError:
-            pass
-    return name.strip(), value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
