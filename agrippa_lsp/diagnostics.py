@@ -3,14 +3,15 @@
 Editing a sourced file re-checks the files that source it: the analysis covering a file
 is the index's, and every file of that analysis gets its diagnostics republished. Each
 scheduled path has its own debounce, so re-checking several projects at once (after a
-settings change) does not cancel any of them.
+settings change) does not cancel any of them. The debounce only holds back edits that
+follow one another closely: the first change after a quiet moment is analysed at once.
 """
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
+import time
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DEBOUNCE_S = 0.03
-COLLECT_EVERY = 4  # analyses between full garbage collections (server.py makes them rare)
 
 
 class Publisher:
@@ -35,7 +35,7 @@ class Publisher:
         self.generation: dict[str, int] = {}
         self.tasks: dict[str, asyncio.Task] = {}
         self.published: dict[str, set[str]] = {}  # index -> files we published for
-        self.collected_at = 0  # model.runs at the last full collection
+        self.last_change: dict[str, float] = {}  # path -> when a change was last scheduled
 
     def schedule(self, path: str, delay: float = DEBOUNCE_S) -> None:
         """Re-analyse what covers `path` after `delay`; a newer call for it supersedes this one."""
@@ -45,8 +45,13 @@ class Publisher:
             path = find_index(d, self.server.model.config(d))[0] or path
         gen = self.generation[path] = self.generation.get(path, 0) + 1
         old = self.tasks.get(path)
-        if old is not None and not old.done():
+        busy = old is not None and not old.done()
+        if busy:
             old.cancel()
+        now = time.monotonic()
+        if not busy and now - self.last_change.get(path, float("-inf")) >= delay:
+            delay = 0  # nothing pending and no edit just before: no reason to wait
+        self.last_change[path] = now
         self.tasks[path] = asyncio.get_running_loop().create_task(self._run(path, gen, delay))
 
     def schedule_open(self, delay: float = 0) -> None:
@@ -69,7 +74,6 @@ class Publisher:
             if gen != self.generation.get(path):
                 return  # a newer edit arrived while analysing: its run will publish
             self.publish(analysis)
-            await self._collect()
         except asyncio.CancelledError:
             pass
         except Exception:  # never let a failure reach the client
@@ -77,13 +81,6 @@ class Publisher:
         finally:
             if self.tasks.get(path) is asyncio.current_task():
                 del self.tasks[path]
-
-    async def _collect(self) -> None:
-        """Free the cyclic garbage of replaced analyses, after publishing (memory stays flat)."""
-        model = self.server.model
-        if model.runs - self.collected_at >= COLLECT_EVERY:
-            self.collected_at = model.runs
-            await asyncio.to_thread(gc.collect)
 
     def _version(self, path: str) -> int | None:
         doc = self.server.workspace.text_documents.get(path_to_uri(path))

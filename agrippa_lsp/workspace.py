@@ -80,7 +80,7 @@ class ProjectModel:
         self._run_locks: dict[tuple[str, bool], threading.Lock] = {}
         self._generation = 0  # bumped by every invalidation
         self._warming: set[str] = set()  # indexes whose symbolic analysis is being made
-        self.runs = 0  # analyses made (diagnostics.py collects garbage every few)
+        self.runs = 0  # analyses made
         self._lock = threading.RLock()
 
     # -- invalidation --------------------------------------------------------------------

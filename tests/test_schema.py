@@ -276,8 +276,10 @@ def test_unit_by_unit_validation_agrees_with_whole_tree_validation_on_random_fil
         assert sorted(mine) == sorted(line for line, _ in whole), sf.text
 
 
-def test_identical_blocks_are_validated_once_and_an_edit_revalidates_one_block() -> None:
+def test_identical_blocks_are_validated_once_and_an_edit_revalidates_one_block(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Units are the root, each block and each node; identical ones are validated once."""
+    monkeypatch.setattr(schema, "WHOLE_FILE_MIN_UNITS", 10**9)  # the unit path only
     schema.clear_cache()
     layer = '<block title="L"><node op="Relu"><input src="x"/><output name="x"/></node></block>'
     text = "<model>" + layer * 50 + "</model>"
@@ -290,6 +292,41 @@ def test_identical_blocks_are_validated_once_and_an_edit_revalidates_one_block()
     after = schema.cache_info()
     assert after["validated"] - mid["validated"] == 1
     assert [d.code for d in diags] == ["schema-bad-value"]
+
+
+def test_a_new_valid_file_is_judged_by_one_libxml2_pass_then_edits_go_unit_by_unit() -> None:
+    schema.clear_cache()
+    layer = '<block title="L{}"><node op="Relu"><input src="x"/><output name="x"/></node></block>'
+    text = "<model>" + "".join(layer.format(i) for i in range(50)) + "</model>"
+    before = schema.cache_info()
+    assert schema.validate_files([parse("m.agr", text)]) == []
+    mid = schema.cache_info()
+    assert mid["whole_files"] - before["whole_files"] == 1 and mid["validated"] == before["validated"]
+    edited = text.replace('title="L7"', 'title="L7" rep="0"', 1)
+    diags = schema.validate_files([parse("m.agr", edited)])
+    after = schema.cache_info()
+    assert after["whole_files"] == mid["whole_files"]  # one block changed: the unit path
+    assert [(d.code, d.range.start.character) for d in diags] == [("schema-bad-value", edited.index('"0"') + 1)]
+
+
+def test_libxml2_and_the_unit_path_agree_on_what_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole-file pass may only ever say "valid" where the unit path finds nothing."""
+    monkeypatch.setattr(schema, "WHOLE_FILE_MIN_UNITS", 10**9)
+    s = schema._get_schema()
+    rng = random.Random(11)
+    files = [load(n) for n in sorted(CORPUS)]
+    files += [parse("r.agr", "\n".join(random_markup(rng, tag=rng.choice(["model", "block"]))))
+              for _ in range(400)]
+    judged = valid = 0
+    for sf in files:
+        if sf.diagnostics or sf.root is None or sf.root.tag not in s.globals:
+            continue
+        schema.clear_cache()
+        judged += 1
+        unit_valid = not schema.validate_files([sf])
+        valid += unit_valid
+        assert schema._valid_whole(s, sf) == unit_valid, sf.text
+    assert judged > 300 and 20 < valid < judged
 
 
 def test_renaming_a_tensor_needs_no_revalidation() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -67,8 +68,9 @@ class Expander:
         self.concat_count = 0
         self.multiplier = 1  # product of the copy counts of the enclosing rep/stretch blocks
         self._values: dict[Attr, Value | ValueError_] = {}
+        self._evaluated: dict[str, object] = {}  # attribute text -> its evaluated value
         self._defs_in_file: dict[str, dict[str, Element]] = {}
-        self.nodes = NodeBuilder(self)
+        self.nodes = NodeBuilder(weakref.proxy(self))  # no cycle: the expander is freed at once
 
     # -- reporting -------------------------------------------------------------------------------
     def report(self, scope: _Scope | None, file: str, rng: Range, severity: Severity, code: str,
@@ -133,7 +135,10 @@ class Expander:
                 raise v
             if self._unbound(scope, attr, v, sev) and not self.opt.symbolic:
                 return None
-            return evaluate(v, self.opt.bindings, symbolic=True)
+            out = self._evaluated.get(v.source)  # shared by equal texts: read-only for callers
+            if out is None:
+                out = self._evaluated[v.source] = evaluate(v, self.opt.bindings, symbolic=True)
+            return out
         except ValueError_ as e:
             self.report(scope, scope.file.path, self.value_range(scope, attr, e.start, e.end), sev,
                         e.code, e.message)
@@ -411,8 +416,8 @@ class Expander:
             for nm in names:
                 t = self.graph.tensors[nm]
                 node.inputs.append(Use(t, el))
-                t.users.append(node)
-            out = Tensor(out_name, e, origin, kind="concat", producer=node)
+                t.users.append(node.name)
+            out = Tensor(out_name, e, origin, kind="concat", producer_ref=weakref.ref(node))
             node.outputs.append(out)
             export_el = next((c for c in el.children if c.tag == "export" and scope.prefix + (c.get("from") or "") == e), el)
             self.graph.add_tensor(out, export_el)
@@ -556,7 +561,7 @@ class Expander:
         onnx_name = logical if count == 0 else f"{logical}${count}"
         self.name_count[logical] += 1
         self.current[logical] = onnx_name
-        t = Tensor(onnx_name, logical, scope.origin(el), producer=node)
+        t = Tensor(onnx_name, logical, scope.origin(el), producer_ref=weakref.ref(node))
         self.graph.add_tensor(t, el)
         return t
 

@@ -6,6 +6,7 @@ navigation point back into the user's files. Nothing downstream re-reads XML.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,10 @@ class Origin:
 
 @dataclass(eq=False, slots=True)
 class Tensor:
+    """A value of the graph. It names the nodes that read it and refers to its producer
+    weakly: the graph owns nodes and tensors, and without cycles between them a replaced
+    analysis is freed by reference counting, with no pause for the cyclic collector."""
+
     name: str  # the ONNX name
     logical: str  # the prefixed markup name (`enc$x`)
     origin: Origin  # the <output>, root <import>, <params> or stretch block that defines it
@@ -51,8 +56,12 @@ class Tensor:
     dtype: str = "float32"
     shape: tuple | None = None  # filled by shape inference
     declared: tuple | None = None  # shape written in the markup (root import, params dim)
-    producer: Node | None = None
-    users: list[Node] = field(default_factory=list)
+    producer_ref: weakref.ref[Node] | None = None
+    users: list[str] = field(default_factory=list)  # names of the nodes reading it
+
+    @property
+    def producer(self) -> Node | None:
+        return self.producer_ref() if self.producer_ref is not None else None
 
 
 @dataclass(eq=False, slots=True)
@@ -63,7 +72,7 @@ class Use:
     element: Element  # <input> or <params>
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False)  # no slots: tensors refer to their producer weakly
 class Node:
     name: str  # the ONNX node name (`Linear$3`)
     op: str

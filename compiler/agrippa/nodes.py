@@ -39,7 +39,7 @@ class NodeBuilder:
                 p = ex.param(scope, child)
                 if p is not None and p.tensor is not None:
                     node.inputs.append(Use(p.tensor, child))
-                    p.tensor.users.append(node)
+                    p.tensor.users.append(node.name)
         if schema is not None:
             self.attributes(scope, el, node, schema)
         for child in el.children:
@@ -84,7 +84,7 @@ class NodeBuilder:
             if t is None:
                 return
         node.inputs.append(Use(t, el))
-        t.users.append(node)
+        t.users.append(node.name)
 
     def attributes(self, scope: _Scope, el: Element, node: Node, schema: opcat.OpSchema) -> None:
         ex = self.ex
@@ -138,7 +138,7 @@ class NodeBuilder:
             while len(node.inputs) < index:
                 node.inputs.append(Use(_EMPTY, el))
             node.inputs.insert(index, Use(t, el))
-            t.users.append(node)
+            t.users.append(node.name)
 
 
 def _after_op(scope: _Scope, el: Element):

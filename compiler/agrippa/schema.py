@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import xmlschema
+from lxml import etree as lxml_etree
 from xmlschema import names as xsd_names
 from xmlschema.validators.exceptions import XMLSchemaChildrenValidationError
 
@@ -42,6 +43,7 @@ from .syntax import Element, SourceFile
 Key = tuple[str, tuple[tuple[str, str], ...], str | None, tuple[Any, ...]]
 
 MAX_CACHED_UNITS = 20_000
+WHOLE_FILE_MIN_UNITS = 4  # new top-level units from which one libxml2 pass is tried first
 MAX_MEMO_VALUES = 500_000
 
 # How a bad value should have looked, for the patterned types of the schema.
@@ -149,6 +151,19 @@ class _Schema:
         self._canonical: dict[tuple[str, str], str] = {}
         self._memo: dict[tuple[str, str, str], str] = {}
         self._checker = _ValueChecker(self.xsd)
+        self._libxml2: Any = False
+
+    @property
+    def libxml2(self) -> Any:
+        """The same XSD compiled by libxml2 (None if it refuses it), loaded on first use."""
+        if self._libxml2 is False:
+            try:
+                res = importlib.resources.files("agrippa").joinpath("resources/agrippa.xsd")
+                doc = lxml_etree.fromstring(res.read_bytes(), _LXML_PARSER)
+                self._libxml2 = lxml_etree.XMLSchema(doc)
+            except Exception:  # noqa: BLE001 - the unit path does all the work then
+                self._libxml2 = None
+        return self._libxml2
 
     @staticmethod
     def _children(decl: Any) -> list[Any]:
@@ -240,7 +255,7 @@ _docs: dict[str, Any] | None = None
 # an unchanged SourceFile (the pipeline reuses parsed files) is not even walked again
 _by_file: weakref.WeakKeyDictionary[SourceFile, tuple[str, tuple[Diagnostic, ...]]] = \
     weakref.WeakKeyDictionary()
-_STATS = {"units": 0, "validated": 0}
+_STATS = {"units": 0, "validated": 0, "whole_files": 0}
 
 
 def _get_schema() -> _Schema:
@@ -254,6 +269,8 @@ def _get_schema() -> _Schema:
 # -- keys and trees -----------------------------------------------------------------------
 
 _NO_STUBS: frozenset[str] = frozenset()
+_LXML_PARSER = lxml_etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                    huge_tree=False, remove_comments=True)
 
 
 def _key(s: _Schema, el: Element, stubs: frozenset[str], units: list[Element]) -> Key:
@@ -518,6 +535,12 @@ def _validate_file(s: _Schema, sf: SourceFile) -> list[Diagnostic]:
         if text is not None:
             tops[top] = text
         units.append(top)
+    if len(units) >= WHOLE_FILE_MIN_UNITS and not out and _valid_whole(s, sf):
+        _STATS["whole_files"] += 1
+        _cache[found[0][1]] = ()  # the root's own unit is valid too
+        for top, text in tops.items():  # remembered: an edit then revalidates its block only
+            _remember_top(top.tag, text, ())
+        return []
     units.reverse()
     while units:
         unit = units.pop()
@@ -542,10 +565,35 @@ def _validate_file(s: _Schema, sf: SourceFile) -> list[Diagnostic]:
             if top is not None:
                 per_top[top].append((rel + issue.path, issue))
     for top, text in tops.items():
-        if len(_text_cache) >= MAX_CACHED_UNITS:
-            del _text_cache[next(iter(_text_cache))]
-        _text_cache[(top.tag, text)] = tuple(per_top[top])
+        _remember_top(top.tag, text, tuple(per_top[top]))
     return out
+
+
+def _remember_top(tag: str, text: str, issues: tuple[tuple[tuple[int, ...], _Issue], ...]) -> None:
+    if len(_text_cache) >= MAX_CACHED_UNITS:
+        del _text_cache[next(iter(_text_cache))]
+    _text_cache[(tag, text)] = issues
+
+
+def _valid_whole(s: _Schema, sf: SourceFile) -> bool:
+    """Whether libxml2 finds the whole file valid: one C call, the common case when many
+    blocks are new (a file just opened). Only a file that parsed without any syntax
+    diagnostic gets here (so it has no DOCTYPE); entities and the network stay off. False
+    ("look unit by unit") on any doubt: the unit path alone places errors precisely."""
+    validator = s.libxml2
+    if validator is None or sf.diagnostics:
+        return False
+    text = sf.text
+    if text.startswith("<?xml"):  # a declared encoding means nothing to a decoded str
+        end = text.find("?>")
+        if end < 0:
+            return False
+        text = " " * (end + 2) + text[end + 2:]
+    try:
+        doc = lxml_etree.fromstring(text, _LXML_PARSER)
+        return bool(validator.validate(doc))
+    except Exception:  # noqa: BLE001 - any parser complaint: judge unit by unit
+        return False
 
 
 def _walk(el: Element, path: tuple[int, ...]) -> Element:

@@ -27,10 +27,12 @@ _ENTITY_RE = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z_][-A-Za-z0-9_.]*);?")
 _FAST_ATTR = r"\s+(" + _NAME + r")\s*=\s*(?:\"([^\"<&]*)\"|'([^'<&]*)')"
 _FAST_ATTR_RE = re.compile(_FAST_ATTR)
 # one token of well-formed markup; anything else goes through the careful, recovering path
+# (white space after a tag is taken with it: it is never content, except inside <desc>)
 _TOKEN_RE = re.compile(
-    r"(?P<text>[^<]+)"
-    r"|<(?P<tag>" + _NAME + r")(?P<attrs>(?:" + _FAST_ATTR + r")*)\s*(?P<slash>/?)>"
-    r"|</(?P<end>" + _NAME + r")\s*>"
+    r"(?P<ws>\s+)(?=<|\Z)"
+    r"|(?P<text>[^<]+)"
+    r"|<(?P<tag>" + _NAME + r")(?P<attrs>(?:" + _FAST_ATTR + r")*)\s*(?P<slash>/?)>(?:\s*(?=<))?"
+    r"|</(?P<end>" + _NAME + r")\s*(?P<gt>>)(?:\s*(?=<))?"
     r"|<!--(?:(?!--).)*-->", re.S)
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
@@ -41,7 +43,7 @@ class Attr:
 
     name: str
     value: str
-    sf: SourceFile
+    lines: LineIndex
     name_start: int
     name_end: int
     value_start: int  # offset of the first character of the value (after the quote)
@@ -49,12 +51,12 @@ class Attr:
 
     @property
     def name_range(self) -> Range:
-        return self.sf.range(self.name_start, self.name_end)
+        return self.lines.range(self.name_start, self.name_end)
 
     @property
     def value_range(self) -> Range:
         """The text between the quotes."""
-        return self.sf.range(self.value_start, self.value_start + len(self.raw))
+        return self.lines.range(self.value_start, self.value_start + len(self.raw))
 
     def offset_of(self, index: int) -> int:
         """Absolute offset of character `index` of the decoded value."""
@@ -76,7 +78,7 @@ class Attr:
 @dataclass(eq=False, slots=True)
 class Element:
     tag: str
-    sf: SourceFile
+    lines: LineIndex
     start: int  # offset of '<'
     end: int = -1  # offset just past the element (end tag or '/>')
     start_tag_end: int = -1  # offset just past the start tag's '>'
@@ -90,12 +92,12 @@ class Element:
     @property
     def tag_range(self) -> Range:
         """The name in the start tag."""
-        return self.sf.range(self.start + 1, self.start + 1 + len(self.tag))
+        return self.lines.range(self.start + 1, self.start + 1 + len(self.tag))
 
     @property
     def range(self) -> Range:
         end = self.end if self.end >= 0 else max(self.start_tag_end, self.start + 1)
-        return self.sf.range(self.start, end)
+        return self.lines.range(self.start, end)
 
     def get(self, name: str) -> str | None:
         a = self.attrs.get(name)
@@ -117,37 +119,71 @@ class Element:
         return d
 
 
-class SourceFile:
-    """One parsed file: its text, the recovered tree and what went wrong while parsing."""
+class LineIndex:
+    """Offsets ↔ 0-based (line, character) positions of one text.
 
-    def __init__(self, path: str, text: str):
-        self.path = path
-        self.text = text
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self.root: Element | None = None
-        self.diagnostics: list[Diagnostic] = []
-        self.comments: list[tuple[int, int]] = []
+    Elements and attributes point here rather than to their SourceFile, so a parsed tree
+    holds no reference cycle through its file and is freed as soon as nothing uses it.
+    """
 
-    # -- positions -----------------------------------------------------------------------
+    __slots__ = ("_starts", "_length")
+
+    def __init__(self, text: str):
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self._length = len(text)
+
     def position(self, offset: int) -> Position:
-        line = bisect.bisect_right(self._line_starts, offset) - 1
-        return Position(line, offset - self._line_starts[line])
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return Position(line, offset - self._starts[line])
 
     def range(self, start: int, end: int) -> Range:
         return Range(self.position(start), self.position(end))
 
     def offset(self, pos: Position) -> int:
-        if pos.line >= len(self._line_starts):
-            return len(self.text)
-        return min(self._line_starts[pos.line] + pos.character, len(self.text))
+        if pos.line >= len(self._starts):
+            return self._length
+        return min(self._starts[pos.line] + pos.character, self._length)
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+
+class SourceFile:
+    """One parsed file: its text, the recovered tree and what went wrong while parsing.
+
+    The tree's parent links are cleared when the file is freed, so replaced parses never
+    wait for the cyclic garbage collector.
+    """
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.text = text
+        self.lines = LineIndex(text)
+        self.root: Element | None = None
+        self.all: list[Element] = []  # every element of the tree, in document order
+        self.diagnostics: list[Diagnostic] = []
+        self.comments: list[tuple[int, int]] = []
+
+    def __del__(self) -> None:
+        for el in self.all:
+            el.parent = None
+
+    # -- positions -----------------------------------------------------------------------
+    def position(self, offset: int) -> Position:
+        return self.lines.position(offset)
+
+    def range(self, start: int, end: int) -> Range:
+        return self.lines.range(start, end)
+
+    def offset(self, pos: Position) -> int:
+        return self.lines.offset(pos)
 
     @property
     def line_count(self) -> int:
-        return len(self._line_starts)
+        return len(self.lines)
 
     def elements(self) -> Iterator[Element]:
-        if self.root is not None:
-            yield from self.root.iter()
+        return iter(self.all)
 
     def element_at(self, offset: int) -> Element | None:
         """The innermost element whose span contains `offset`."""
@@ -220,10 +256,12 @@ class _Parser:
 
     # -- main loop ------------------------------------------------------------------------------
     def run(self) -> None:
-        text = self.text
+        text, sf, lines = self.text, self.sf, self.sf.lines
+        every = sf.all
         n = len(text)
         i = 0
         match = _TOKEN_RE.match
+        attr_iter = _FAST_ATTR_RE.finditer
         stack = self.stack
         while i < n:
             m = match(text, i)
@@ -231,27 +269,61 @@ class _Parser:
                 i = self.markup(i)
                 continue
             kind = m.lastgroup
-            if kind == "text":
-                if (stack and stack[-1].tag == "desc") or not m.group(0).isspace():
-                    self.text_node(i, m.end())
-            elif kind == "slash":  # a start tag (its last group)
-                self.fast_start_tag(i, m)
-            elif kind == "end":
+            end = m.end()
+            if kind == "slash":  # a well-formed start tag without entities (its last group)
+                el = Element(m.group("tag"), lines, i)
+                attrs = el.attrs
+                for a in attr_iter(text, m.start("attrs"), m.end("attrs")):
+                    name, dq, sq = a.groups()
+                    ns = a.start(1)
+                    if name in attrs:
+                        self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{el.tag}>",
+                                 "xml-duplicate-attribute")
+                    elif dq is not None:
+                        attrs[name] = Attr(name, dq, lines, ns, ns + len(name), a.start(2), dq)
+                    else:
+                        attrs[name] = Attr(name, sq, lines, ns, ns + len(name), a.start(3), sq)
+                tag_end = m.end("slash") + 1
+                el.start_tag_end = tag_end
+                if el.tag == "desc" and tag_end != end and not m.group("slash"):
+                    end = tag_end  # its leading white space is content
+                if stack and len(stack) < MAX_DEPTH:
+                    el.parent = stack[-1]
+                    stack[-1].children.append(el)
+                    every.append(el)
+                    if m.group("slash"):
+                        el.self_closing = el.closed = True
+                        el.end = tag_end
+                    else:
+                        stack.append(el)
+                else:
+                    self.open(el)
+                    if m.group("slash"):
+                        el.self_closing = el.closed = True
+                        el.end = tag_end
+                        self.pop(el)
+            elif kind == "ws":
+                if stack and stack[-1].tag == "desc":
+                    self.text_node(i, end)
+            elif kind == "gt":  # an end tag
                 if stack and stack[-1].tag == m.group("end"):
                     el = stack.pop()
-                    el.end = m.end()
+                    el.end = m.end("gt")
                     el.closed = True
+                    if stack and stack[-1].tag == "desc" and el.end != end:
+                        end = el.end  # white space inside <desc> is content
                 else:
-                    self.end_tag(i)
+                    end = self.end_tag(i)
+            elif kind == "text":
+                self.text_node(i, end)
             else:  # a comment
-                self.sf.comments.append((i, m.end()))
-            i = m.end()
-        end = n
-        while self.stack:
-            el = self.stack.pop()
+                sf.comments.append((i, end))
+            i = end
+        while stack:
+            el = stack.pop()
             self.err(el.start, el.start + 1 + len(el.tag), f"<{el.tag}> is never closed")
-            self.finish(el, end)
-        if self.sf.root is None:
+            self.finish(el, n)
+        if sf.root is None:
             self.err(0, min(n, 1), "the file has no root element (expected <model>)", "xml-empty")
 
     def text_node(self, start: int, end: int) -> None:
@@ -319,38 +391,11 @@ class _Parser:
     def start_tag(self, lt: int, m: re.Match) -> int:
         return self.slow_start_tag(lt, m)
 
-    def fast_start_tag(self, lt: int, m: re.Match) -> int:
-        """A well-formed start tag without entities: one regex, no per-character work."""
-        sf = self.sf
-        el = Element(m.group("tag"), sf, lt)
-        attrs = el.attrs
-        for a in _FAST_ATTR_RE.finditer(self.text, m.start("attrs"), m.end("attrs")):
-            name, dq, sq = a.groups()
-            ns = a.start(1)
-            if dq is not None:
-                raw, vs = dq, a.start(2)
-            else:
-                raw, vs = sq, a.start(3)
-            if name in attrs:
-                self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{el.tag}>",
-                         "xml-duplicate-attribute")
-                continue
-            attrs[name] = Attr(name, raw, sf, ns, ns + len(name), vs, raw)
-        i = m.end()
-        el.start_tag_end = i
-        el.self_closing = m.group("slash") == "/"
-        self.open(el)
-        if el.self_closing:
-            el.end = i
-            el.closed = True
-            self.pop(el)
-        return i
-
     def slow_start_tag(self, lt: int, m: re.Match) -> int:
         sf, text = self.sf, self.text
         tag = m.group(1)
         name_end = m.end()
-        el = Element(tag, sf, lt)
+        el = Element(tag, sf.lines, lt)
         i = name_end
         n = len(text)
         closed_tag = False
@@ -398,7 +443,7 @@ class _Parser:
         ws = _WS_RE.match(text, j).end()
         if ws >= n or text[ws] != "=":
             self.err(name_start, j, f"attribute '{name}' has no value (write {name}=\"...\")")
-            attr = Attr(name, "", sf, name_start, j, j, "")
+            attr = Attr(name, "", sf.lines, name_start, j, j, "")
             el.attrs.setdefault(name, attr)
             return j
         k = _WS_RE.match(text, ws + 1).end()
@@ -428,7 +473,7 @@ class _Parser:
                     self.err(value_start + lt, value_start + lt + 1,
                              f"'<' is not allowed in the value of '{name}'; write '&lt;'")
         value = self.decode(raw, value_start)
-        attr = Attr(name, value, sf, name_start, j, value_start, raw)
+        attr = Attr(name, value, sf.lines, name_start, j, value_start, raw)
         if name in el.attrs:
             self.err(name_start, j, f"attribute '{name}' is written twice on <{el.tag}>", "xml-duplicate-attribute")
         else:
@@ -449,8 +494,10 @@ class _Parser:
                 return
             el.parent = parent
             parent.children.append(el)
+            self.sf.all.append(el)
         elif self.sf.root is None:
             self.sf.root = el
+            self.sf.all.append(el)
         else:
             self.err(el.start, el.start + 1 + len(el.tag), "only one root element is allowed")
         self.stack.append(el)

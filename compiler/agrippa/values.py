@@ -7,6 +7,7 @@ editor. Every error carries the offset, inside the value text, where it happened
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -110,7 +111,24 @@ _PRECEDENCE = {"^": 3, "*": 2, "/": 2, "//": 2, "%": 2, "+": 1, "-": 1}
 
 
 def parse_value(text: str) -> Value:
-    """Split `text` into literal text and var()/expr() calls; raises ValueError_."""
+    """Split `text` into literal text and var()/expr() calls; raises ValueError_.
+
+    Values are immutable, and models repeat the same few texts (`[var(d), var(d)]`)
+    thousands of times: short ones are parsed once per process."""
+    if len(text) <= _CACHED_LENGTH:
+        return _parse_cached(text)
+    return _parse_value(text)
+
+
+_CACHED_LENGTH = 200
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_cached(text: str) -> Value:
+    return _parse_value(text)  # errors propagate and are not cached
+
+
+def _parse_value(text: str) -> Value:
     if len(text) > MAX_VALUE_LENGTH:
         raise ValueError_(f"value is too long ({len(text)} characters; at most {MAX_VALUE_LENGTH})",
                           0, 1, "value-too-large")
