@@ -36,6 +36,7 @@ class Publisher:
         self.tasks: dict[str, asyncio.Task] = {}
         self.published: dict[str, set[str]] = {}  # index -> files we published for
         self.last_change: dict[str, float] = {}  # path -> when a change was last scheduled
+        self.warmed = False
 
     def schedule(self, path: str, delay: float = DEBOUNCE_S) -> None:
         """Re-analyse what covers `path` after `delay`; a newer call for it supersedes this one."""
@@ -70,10 +71,15 @@ class Publisher:
             await asyncio.sleep(delay)
             if gen != self.generation.get(path):
                 return
-            analysis = await asyncio.to_thread(self.server.model.analysis_for, path)
-            if gen != self.generation.get(path):
-                return  # a newer edit arrived while analysing: its run will publish
+            analysis = await asyncio.to_thread(self.server.model.fresh_analysis_for, path,
+                                               lambda: gen == self.generation.get(path))
+            if analysis is None or gen != self.generation.get(path):
+                return  # a newer edit arrived meanwhile: its run will publish
             self.publish(analysis)
+            if not self.warmed and analysis.graph is not None:
+                self.warmed = True  # the first edit should not wait for the schema's model
+                files = list(analysis.graph.files.values())
+                asyncio.get_running_loop().run_in_executor(None, _warm_up, files)
         except asyncio.CancelledError:
             pass
         except Exception:  # never let a failure reach the client
@@ -105,6 +111,15 @@ class Publisher:
             self.server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
                 uri=path_to_uri(f), diagnostics=by_file.get(f, []), version=self._version(f)))
         self.published[key] = set(by_file) | files
+
+
+def _warm_up(files: list) -> None:
+    try:
+        from agrippa.schema import warm_up
+
+        warm_up(files)
+    except Exception:  # noqa: BLE001 - only a head start: validation works without it
+        log.exception("schema warm-up failed")
 
 
 def register(server: AgrippaServer) -> None:

@@ -73,6 +73,7 @@ class ProjectModel:
         self.settings = Settings()
         self.profiles: dict[str, str | None] = {}  # project dir -> chosen profile
         self._files: dict[str, SourceFile] = {}  # parsed files, shared by analyses
+        self._previous: dict[str, SourceFile] = {}  # the last parse of each edited file
         self._configs: dict[str, Config] = {}
         self._analyses: dict[str, Analysis] = {}  # index path -> analysis
         self._symbolic: dict[str, Analysis] = {}  # index path -> analysis without bindings
@@ -92,7 +93,9 @@ class ProjectModel:
         path = os.path.abspath(path)
         with self._lock:
             self._generation += 1
-            self._files.pop(path, None)
+            old = self._files.pop(path, None)
+            if old is not None:  # the next parse of it reads again only what the edit touched
+                self._previous[path] = old
             if os.path.basename(path) == CONFIG_FNAME:
                 d = os.path.dirname(path)
                 self._configs.pop(d, None)
@@ -157,6 +160,11 @@ class ProjectModel:
     def analysis_for(self, path: str) -> Analysis:
         return self._analyse(self.index_for(path))
 
+    def fresh_analysis_for(self, path: str, wanted: Callable[[], bool]) -> Analysis | None:
+        """`analysis_for`, or None when `wanted()` says no before a run starts (a newer
+        edit made the caller's request stale while it waited for the previous run)."""
+        return self._analyse(self.index_for(path), wanted=wanted)
+
     def symbolic_for(self, path: str, wait: bool = True) -> Analysis | None:
         """The project analysed with no bindings at all (shapes in the user's names).
 
@@ -189,7 +197,7 @@ class ProjectModel:
             owner = self._owner.get(os.path.abspath(path))
             return self._analyses.get(owner) if owner else None
 
-    def _analyse(self, index: str, symbolic: bool = False) -> Analysis:
+    def _analyse(self, index: str, symbolic: bool = False, wanted: Callable[[], bool] | None = None) -> Analysis:
         store = self._symbolic if symbolic else self._analyses
         with self._lock:
             a = store.get(index)
@@ -201,28 +209,35 @@ class ProjectModel:
                 a = store.get(index)
                 if a is not None:
                     return a  # made by the run we waited for
+                if wanted is not None and not wanted():
+                    return None  # type: ignore[return-value]  # only fresh_analysis_for passes it
                 gen = self._generation
                 files = dict(self._files)
-            a = self._run(index, symbolic, files)
+                previous = dict(self._previous)
+            a = self._run(index, symbolic, files, previous)
             with self._lock:
                 self.runs += 1
                 if self._generation == gen:  # nothing changed while analysing: keep it
                     store[index] = a
                     self._files.update(files)
+                    for f in files:
+                        self._previous.pop(f, None)
                     if not symbolic:
                         for f in (a.graph.files if a.graph is not None else ()):
                             self._owner[f] = index
                         self._owner[index] = index
             return a
 
-    def _run(self, index: str, symbolic: bool, files: dict[str, SourceFile]) -> Analysis:
+    def _run(self, index: str, symbolic: bool, files: dict[str, SourceFile],
+             previous: dict[str, SourceFile]) -> Analysis:
         project_dir = project_dir_of(index)
         cfg = self.config(project_dir)
         if symbolic:
             cfg = dataclasses.replace(cfg, bindings={}, profiles={}, diagnostics=[])
-            return analyze(index, bindings={}, config=cfg, provider=self.open_text, files=files, schema=False)
+            return analyze(index, bindings={}, config=cfg, provider=self.open_text, files=files, schema=False,
+                           previous=previous)
         return analyze(index, bindings=self.settings.bindings, index=None, profile=self.profile_for(project_dir),
-                       provider=self.open_text, config=cfg, files=files)
+                       provider=self.open_text, config=cfg, files=files, previous=previous)
 
     def source_file(self, path: str) -> SourceFile | None:
         """The parsed file, as the latest analysis saw it."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agrippa import schema
+from agrippa import schema, schema_libxml2
 from agrippa.diagnostics import Range, Severity
 from agrippa.syntax import SourceFile, parse
 
@@ -306,6 +306,7 @@ def test_a_new_valid_file_is_judged_by_one_libxml2_pass_then_edits_go_unit_by_un
     diags = schema.validate_files([parse("m.agr", edited)])
     after = schema.cache_info()
     assert after["whole_files"] == mid["whole_files"]  # one block changed: the unit path
+    assert after["validated"] - mid["validated"] == 2  # that block and its node; the root is known
     assert [(d.code, d.range.start.character) for d in diags] == [("schema-bad-value", edited.index('"0"') + 1)]
 
 
@@ -325,8 +326,19 @@ def test_libxml2_and_the_unit_path_agree_on_what_is_valid(monkeypatch: pytest.Mo
         judged += 1
         unit_valid = not schema.validate_files([sf])
         valid += unit_valid
-        assert schema._valid_whole(s, sf) == unit_valid, sf.text
+        assert schema_libxml2.is_valid(sf) == unit_valid, sf.text
     assert judged > 300 and 20 < valid < judged
+
+
+def test_remembered_blocks_are_bounded_by_their_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One huge block edited again and again must not pile up copies of its text."""
+    monkeypatch.setattr(schema, "MAX_CACHED_CHARS", 50_000)
+    schema.clear_cache()
+    body = "".join(f'<node op="Relu" title="n{i}"><input src="x"/><output name="x"/></node>' for i in range(300))
+    for k in range(40):
+        schema.validate_files([parse("m.agr", f'<model><block title="v{k}">{body}</block></model>')])
+        assert schema._text_chars <= 50_000 + len(body) + 100
+    assert schema._text_chars == sum(len(t or "") for _, t in schema._text_cache)
 
 
 def test_renaming_a_tensor_needs_no_revalidation() -> None:

@@ -36,12 +36,14 @@ class Analysis:
 def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str | None = None,
             profile: str | None = None, strict: bool = False, provider: TextProvider | None = None,
             config: Config | None = None, files: dict[str, SourceFile] | None = None,
-            shapes: bool = True, schema: bool = True) -> Analysis:
+            shapes: bool = True, schema: bool = True,
+            previous: dict[str, SourceFile] | None = None) -> Analysis:
     """Analyse the project containing `path` (a folder or a markup file).
 
     Bindings are layered: `[bindings]` of agrippa.toml, then the chosen profile, then
     `bindings`. With `strict` (compiling), unbound names are errors; otherwise they stay
-    symbolic. `files` is a cache of parsed files reused across calls (the server's).
+    symbolic. `files` is a cache of parsed files reused across calls (the server's);
+    `previous` holds earlier parses of files edited since, re-parsed incrementally.
     """
     path = os.path.abspath(path)
     project_dir = path if os.path.isdir(path) else project_dir_of(path)
@@ -65,7 +67,8 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
         return result
     if note:
         diags.append(Diagnostic(index_path, Range.of(0, 0, 0, 0), Severity.INFORMATION, "index-choice", note))
-    opts = Options(bindings=merged, symbolic=not strict, opset=config.opset, provider=provider)
+    opts = Options(bindings=merged, symbolic=not strict, opset=config.opset, provider=provider,
+                   previous=previous)
     graph, expand_diags = expand(index_path, opts, files)
     result.graph = graph
     diags.extend(expand_diags)

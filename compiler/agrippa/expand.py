@@ -51,6 +51,7 @@ class Options:
     symbolic: bool = True  # unbound names become symbols (editor); False: they are errors
     opset: int = 13
     provider: TextProvider | None = None
+    previous: dict[str, SourceFile] | None = None  # earlier parses of edited files (reparse.py)
 
 
 class Expander:
@@ -199,7 +200,7 @@ class Expander:
             text, why = read_source(path, self.opt.provider)
             if text is None:
                 return None, why
-            sf = parse(path, text)
+            sf = parse(path, text, self.opt.previous.get(path) if self.opt.previous else None)
             self._file_cache[path] = sf
         self.graph.files[path] = sf
         return sf, None

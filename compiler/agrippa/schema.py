@@ -29,20 +29,25 @@ import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import xmlschema
-from lxml import etree as lxml_etree
-from xmlschema import names as xsd_names
-from xmlschema.validators.exceptions import XMLSchemaChildrenValidationError
-
+from . import schema_libxml2
 from .diagnostics import Diagnostic, Fix, Range, Severity, TextEdit
 from .syntax import Element, SourceFile
+
+if TYPE_CHECKING:
+    import xmlschema
+
+# xmlschema (~0.15 s to import, ~0.3 s to load the XSD) is needed only when a file is not
+# judged valid as a whole by libxml2: it is imported on first use.
 
 # A unit's structure: (tag, ((attribute name, normalized value), ...), text, children).
 Key = tuple[str, tuple[tuple[str, str], ...], str | None, tuple[Any, ...]]
 
 MAX_CACHED_UNITS = 20_000
+_XSD = "{http://www.w3.org/2001/XMLSchema}"
+_XSD_STRING, _XSD_BOOLEAN = _XSD + "string", _XSD + "boolean"
+MAX_CACHED_CHARS = 16_000_000  # text of remembered top-level units (one huge block edited often)
 WHOLE_FILE_MIN_UNITS = 4  # new top-level units from which one libxml2 pass is tried first
 MAX_MEMO_VALUES = 500_000
 
@@ -92,6 +97,8 @@ def _doc(component: Any) -> str:
 
 def _enumeration(xsd_type: Any) -> list[tuple[str, str]]:
     """The (value, documentation) pairs a simple type enumerates, unions included."""
+    from xmlschema import names as xsd_names
+
     members = xsd_type.member_types if xsd_type.is_union() else [xsd_type]
     out: list[tuple[str, str]] = []
     for member in members:
@@ -111,6 +118,8 @@ class _Schema:
     def __init__(self) -> None:
         res = importlib.resources.files("agrippa").joinpath("resources/agrippa.xsd")
         with importlib.resources.as_file(res) as xsd_path:
+            import xmlschema
+
             self.xsd = xmlschema.XMLSchema10(str(xsd_path))
         self.globals: dict[str, Any] = {d.local_name: d for d in self.xsd.elements.values()}
         # every declaration of each tag, with the tag of its parent (None: a root)
@@ -151,19 +160,6 @@ class _Schema:
         self._canonical: dict[tuple[str, str], str] = {}
         self._memo: dict[tuple[str, str, str], str] = {}
         self._checker = _ValueChecker(self.xsd)
-        self._libxml2: Any = False
-
-    @property
-    def libxml2(self) -> Any:
-        """The same XSD compiled by libxml2 (None if it refuses it), loaded on first use."""
-        if self._libxml2 is False:
-            try:
-                res = importlib.resources.files("agrippa").joinpath("resources/agrippa.xsd")
-                doc = lxml_etree.fromstring(res.read_bytes(), _LXML_PARSER)
-                self._libxml2 = lxml_etree.XMLSchema(doc)
-            except Exception:  # noqa: BLE001 - the unit path does all the work then
-                self._libxml2 = None
-        return self._libxml2
 
     @staticmethod
     def _children(decl: Any) -> list[Any]:
@@ -192,7 +188,7 @@ class _Schema:
                 policy = "skip"
             elif len(types) == 1 and all(a is not None for a in decls):
                 policy = next(iter(types.values()))
-                if policy.name == xsd_names.XSD_STRING:  # every string is a valid xs:string
+                if policy.name == _XSD_STRING:  # every string is a valid xs:string
                     policy = "skip"
             else:
                 policy = "keep"
@@ -228,7 +224,7 @@ class _ValueChecker:
 
             source = xsd.maps.settings.get_resource_from_data(ET.Element("x"), None)
             self.context = ValidationContext(source=source)
-            probe = xsd.maps.types[xsd_names.XSD_BOOLEAN]
+            probe = xsd.maps.types[_XSD_BOOLEAN]
             if not (self._fast(probe, "true") and not self._fast(probe, "maybe")):
                 self.context = None
         except Exception:  # a different xmlschema: fall back to the public API
@@ -250,7 +246,12 @@ _lock = threading.RLock()
 _schema: _Schema | None = None
 _cache: dict[Key, tuple[_Issue, ...]] = {}
 # (tag, text) of a top-level unit -> its subtree's issues, with paths relative to it
+# roots (their start tag, the text of non-unit children, the tags of unit children) found
+# valid by a libxml2 whole-file pass
+_valid_roots: set[tuple[str, ...]] = set()
+_SHELL_STUBS = frozenset({"block"})  # trusted only where the schema agrees (see use)
 _text_cache: dict[tuple[str, str | None], tuple[tuple[tuple[int, ...], Any], ...]] = {}
+_text_chars = 0  # characters of text held as _text_cache keys
 _docs: dict[str, Any] | None = None
 # an unchanged SourceFile (the pipeline reuses parsed files) is not even walked again
 _by_file: weakref.WeakKeyDictionary[SourceFile, tuple[str, tuple[Diagnostic, ...]]] = \
@@ -269,8 +270,7 @@ def _get_schema() -> _Schema:
 # -- keys and trees -----------------------------------------------------------------------
 
 _NO_STUBS: frozenset[str] = frozenset()
-_LXML_PARSER = lxml_etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                                    huge_tree=False, remove_comments=True)
+
 
 
 def _key(s: _Schema, el: Element, stubs: frozenset[str], units: list[Element]) -> Key:
@@ -340,6 +340,8 @@ def _issue(s: _Schema, err: Any, paths: dict[ET.Element, tuple[int, ...]]) -> _I
     path = paths.get(elem, ())
     tag = elem.tag if elem is not None else "?"
     reason = err.reason or ""
+    from xmlschema.validators.exceptions import XMLSchemaChildrenValidationError
+
     if isinstance(err, XMLSchemaChildrenValidationError):
         child = err.invalid_child
         if child is not None:
@@ -508,6 +510,34 @@ def _diagnostic(sf: SourceFile, el: Element, issue: _Issue) -> Diagnostic:
     return Diagnostic(sf.path, rng, Severity.ERROR, issue.code, issue.message, fixes=fixes, data=data)
 
 
+def _valid_whole(sf: SourceFile) -> bool:
+    """A file with several top-level units never seen, none known to be wrong, that
+    libxml2 finds valid as a whole: its units are remembered valid, and an edit then
+    revalidates the edited one only. No xmlschema model is needed for this."""
+    root = sf.root
+    if root is None or sf.diagnostics or len(root.children) < WHOLE_FILE_MIN_UNITS:
+        return False
+    keys = [(c.tag, sf.text[c.start:c.end]) for c in root.children if c.end > c.start]
+    known = [_text_cache.get(k) for k in keys]
+    if any(known) or sum(k is None for k in known) < WHOLE_FILE_MIN_UNITS or not schema_libxml2.is_valid(sf):
+        return False
+    _STATS["whole_files"] += 1
+    for tag, text in keys:
+        _remember_top(tag, text, ())
+    _valid_roots.add(_shell(sf))
+    return True
+
+
+def _shell(sf: SourceFile) -> tuple[str, ...]:
+    """The root with its children's content left out: whether the root's own unit is
+    valid depends on nothing else (the tags of unit children stand as stubs there)."""
+    root = sf.root
+    parts = [sf.text[root.start:root.start_tag_end]]
+    for c in root.children:
+        parts.append(c.tag if c.tag in _SHELL_STUBS else sf.text[c.start:c.end])
+    return tuple(parts)
+
+
 def _validate_file(s: _Schema, sf: SourceFile) -> list[Diagnostic]:
     root = sf.root
     if root is None:
@@ -523,7 +553,10 @@ def _validate_file(s: _Schema, sf: SourceFile) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     tops: dict[Element, str] = {}
     root_children: list[Element] = []
-    found.append((root, _key(s, root, s.stubs.get(root.tag, _NO_STUBS), root_children)))
+    root_stubs = s.stubs.get(root.tag, _NO_STUBS)
+    found.append((root, _key(s, root, root_stubs, root_children)))
+    if found[0][1] not in _cache and root_stubs >= _SHELL_STUBS and _shell(sf) in _valid_roots:
+        _cache[found[0][1]] = ()  # judged valid by libxml2 in a whole-file pass
     units: list[Element] = []
     for top in root_children:
         text = sf.text[top.start:top.end] if top.end > top.start else None
@@ -535,12 +568,6 @@ def _validate_file(s: _Schema, sf: SourceFile) -> list[Diagnostic]:
         if text is not None:
             tops[top] = text
         units.append(top)
-    if len(units) >= WHOLE_FILE_MIN_UNITS and not out and _valid_whole(s, sf):
-        _STATS["whole_files"] += 1
-        _cache[found[0][1]] = ()  # the root's own unit is valid too
-        for top, text in tops.items():  # remembered: an edit then revalidates its block only
-            _remember_top(top.tag, text, ())
-        return []
     units.reverse()
     while units:
         unit = units.pop()
@@ -570,30 +597,15 @@ def _validate_file(s: _Schema, sf: SourceFile) -> list[Diagnostic]:
 
 
 def _remember_top(tag: str, text: str, issues: tuple[tuple[tuple[int, ...], _Issue], ...]) -> None:
-    if len(_text_cache) >= MAX_CACHED_UNITS:
-        del _text_cache[next(iter(_text_cache))]
-    _text_cache[(tag, text)] = issues
-
-
-def _valid_whole(s: _Schema, sf: SourceFile) -> bool:
-    """Whether libxml2 finds the whole file valid: one C call, the common case when many
-    blocks are new (a file just opened). Only a file that parsed without any syntax
-    diagnostic gets here (so it has no DOCTYPE); entities and the network stay off. False
-    ("look unit by unit") on any doubt: the unit path alone places errors precisely."""
-    validator = s.libxml2
-    if validator is None or sf.diagnostics:
-        return False
-    text = sf.text
-    if text.startswith("<?xml"):  # a declared encoding means nothing to a decoded str
-        end = text.find("?>")
-        if end < 0:
-            return False
-        text = " " * (end + 2) + text[end + 2:]
-    try:
-        doc = lxml_etree.fromstring(text, _LXML_PARSER)
-        return bool(validator.validate(doc))
-    except Exception:  # noqa: BLE001 - any parser complaint: judge unit by unit
-        return False
+    global _text_chars
+    key = (tag, text)
+    if key not in _text_cache:
+        _text_chars += len(text)
+    _text_cache[key] = issues
+    while len(_text_cache) > MAX_CACHED_UNITS or (_text_chars > MAX_CACHED_CHARS and len(_text_cache) > 1):
+        old = next(iter(_text_cache))  # the oldest first
+        del _text_cache[old]
+        _text_chars -= len(old[1] or "")
 
 
 def _walk(el: Element, path: tuple[int, ...]) -> Element:
@@ -617,13 +629,12 @@ def _top_of(unit: Element, tops: dict[Element, str]) -> tuple[Element | None, tu
 
 def validate_files(files: Iterable[SourceFile]) -> list[Diagnostic]:
     """Schema diagnostics for each file's recovered tree (files without a root are skipped)."""
-    s = _get_schema()
     out: list[Diagnostic] = []
     with _lock:
         for sf in files:
             done = _by_file.get(sf)
             if done is None or done[0] is not sf.text:
-                done = (sf.text, tuple(_validate_file(s, sf)))
+                done = (sf.text, () if _valid_whole(sf) else tuple(_validate_file(_get_schema(), sf)))
                 _by_file[sf] = done
             out.extend(done[1])
     out.sort(key=lambda d: (d.file, d.range.start))
@@ -635,11 +646,25 @@ def cache_info() -> dict[str, int]:
     return {**_STATS, "cached": len(_cache)}
 
 
+def warm_up(files: Iterable[SourceFile] = ()) -> None:
+    """Build the xmlschema model (and the root units of `files`) ahead of the first edit;
+    the language server calls this in the background once it has published."""
+    s = _get_schema()
+    schema_docs()
+    with _lock:
+        for sf in files:
+            if sf.root is not None and sf.root.tag in s.globals:
+                _validate_file(s, sf)
+
+
 def clear_cache() -> None:
     """Forget validated units (for measurements and tests)."""
+    global _text_chars
     with _lock:
+        _valid_roots.clear()
         _cache.clear()
         _text_cache.clear()
+        _text_chars = 0
         _by_file.clear()
         if _schema is not None:
             _schema._memo.clear()

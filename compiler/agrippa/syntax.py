@@ -129,6 +129,10 @@ class LineIndex:
     __slots__ = ("_starts", "_length")
 
     def __init__(self, text: str):
+        self.reset(text)
+
+    def reset(self, text: str) -> None:
+        """Index `text` instead (an incremental re-parse moves the elements to a new text)."""
         self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self._length = len(text)
 
@@ -155,14 +159,15 @@ class SourceFile:
     wait for the cyclic garbage collector.
     """
 
-    def __init__(self, path: str, text: str):
+    def __init__(self, path: str, text: str, lines: LineIndex | None = None):
         self.path = path
         self.text = text
-        self.lines = LineIndex(text)
+        self.lines = lines if lines is not None else LineIndex(text)
         self.root: Element | None = None
         self.all: list[Element] = []  # every element of the tree, in document order
         self.diagnostics: list[Diagnostic] = []
         self.comments: list[tuple[int, int]] = []
+        self.consumed = False  # True once an incremental re-parse took its elements
 
     def __del__(self) -> None:
         for el in self.all:
@@ -209,8 +214,18 @@ class SourceFile:
         self.diagnostics.append(Diagnostic(self.path, self.range(start, end), severity, code, message))
 
 
-def parse(path: str, text: str) -> SourceFile:
-    """Parse `text` (the content of `path`) into a SourceFile; never raises."""
+def parse(path: str, text: str, previous: SourceFile | None = None) -> SourceFile:
+    """Parse `text` (the content of `path`) into a SourceFile; never raises.
+
+    With `previous` (an earlier parse of the same file), only the top-level elements an
+    edit touched are read again (`reparse.py`); the result is the same either way. The
+    previous parse is consumed: its elements move into the result, leaving it empty."""
+    if previous is not None:
+        from .reparse import reparse
+
+        sf = reparse(previous, text)
+        if sf is not None:
+            return sf
     sf = SourceFile(path, text)
     _Parser(sf).run()
     return sf
@@ -222,6 +237,7 @@ class _Parser:
         self.text = sf.text
         self.stack: list[Element] = []
         self.too_deep = 0  # how many start tags were flattened because of MAX_DEPTH
+        self.stray = False  # an element outside the root was read
 
     # -- helpers ---------------------------------------------------------------------------
     def err(self, start: int, end: int, message: str, code: str = "xml-syntax") -> None:
@@ -256,14 +272,28 @@ class _Parser:
 
     # -- main loop ------------------------------------------------------------------------------
     def run(self) -> None:
+        n = len(self.text)
+        self.scan(0, n)
+        stack, sf = self.stack, self.sf
+        while stack:
+            el = stack.pop()
+            self.err(el.start, el.start + 1 + len(el.tag), f"<{el.tag}> is never closed")
+            self.finish(el, n)
+        if sf.root is None:
+            self.err(0, min(n, 1), "the file has no root element (expected <model>)", "xml-empty")
+        if self.stray:
+            sf.all = list(sf.root.iter())
+
+    def scan(self, start: int, stop: int) -> int:
+        """Read markup from `start` until `stop` is reached; returns where it stopped (a token
+        may end past `stop`)."""
         text, sf, lines = self.text, self.sf, self.sf.lines
         every = sf.all
-        n = len(text)
-        i = 0
+        i = start
         match = _TOKEN_RE.match
         attr_iter = _FAST_ATTR_RE.finditer
         stack = self.stack
-        while i < n:
+        while i < stop:
             m = match(text, i)
             if m is None:  # not well-formed here: the careful path reports and recovers
                 i = self.markup(i)
@@ -319,12 +349,7 @@ class _Parser:
             else:  # a comment
                 sf.comments.append((i, end))
             i = end
-        while stack:
-            el = stack.pop()
-            self.err(el.start, el.start + 1 + len(el.tag), f"<{el.tag}> is never closed")
-            self.finish(el, n)
-        if sf.root is None:
-            self.err(0, min(n, 1), "the file has no root element (expected <model>)", "xml-empty")
+        return i
 
     def text_node(self, start: int, end: int) -> None:
         chunk = self.text[start:end]
@@ -500,6 +525,7 @@ class _Parser:
             self.sf.all.append(el)
         else:
             self.err(el.start, el.start + 1 + len(el.tag), "only one root element is allowed")
+            self.stray = True  # its content is not in the tree either
         self.stack.append(el)
 
     def pop(self, el: Element) -> None:

@@ -31,3 +31,39 @@ async def test_undefined_tensor_is_reported_and_fixing_it_clears_it(client: Lang
     change_file(client, uri, MODEL.replace('src="xx"', 'src="x"'), 2)
     diags = await diagnostics_for(client, uri, until=lambda d: not any(x.code == "undefined-tensor" for x in d))
     assert not [x for x in diags if x.severity == 1]
+
+
+async def test_edits_in_a_large_file_keep_every_range_exact(client: LanguageClient, tmp_path):
+    """Edits of a file over the incremental re-parse threshold: lines inserted in the middle
+    move what follows, and diagnostics and hover land on the moved text."""
+    import sys
+    from pathlib import Path
+
+    from lsprotocol import types as lsp
+
+    from .helpers import position_of
+
+    sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+    from gen_large import large_model
+
+    text = large_model(1_200)  # ~45 KB
+    path = tmp_path / "model.agr"
+    path.write_text(text)
+    uri = open_file(client, path)
+    await diagnostics_for(client, uri)
+    middle = text.index('<node op="Relu" title="act150">')
+    edited = text[:middle] + '<node op="Relu" title="new">\n      <input src="x9999"/>\n' \
+        '      <output name="fresh"/>\n    </node>\n    ' + text[middle:]
+    change_file(client, uri, edited, 2)
+    diags = await diagnostics_for(client, uri, until=lambda d: any(x.code == "undefined-tensor" for x in d))
+    bad = [d for d in diags if d.code == "undefined-tensor"]
+    assert [(d.range.start, d.range.end) for d in bad] == [
+        (position_of(edited, "x9999"), position_of(edited, "x9999", 5))]
+    later = position_of(edited, 'name="x250"', 7)  # below the insertion: moved 4 lines down
+    assert later.line == position_of(text, 'name="x250"').line + 4
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=later))
+    assert hover is not None and "x250" in hover.contents.value and "[n, d]" in hover.contents.value
+    change_file(client, uri, edited.replace('src="x9999"', 'src="x150"'), 3)
+    diags = await diagnostics_for(client, uri, until=lambda d: not any(x.code == "undefined-tensor" for x in d))
+    assert not [d for d in diags if d.severity == lsp.DiagnosticSeverity.Error]

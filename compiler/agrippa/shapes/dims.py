@@ -8,14 +8,30 @@ different-looking expressions must be compared.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import sympy
-from sympy.printing.precedence import PRECEDENCE
-from sympy.printing.str import StrPrinter
-
 from ..values import symbol
+
+
+class _LazySympy:
+    """Stands for the sympy module until first used (importing it takes ~0.3 s, and an
+    analysis whose dims are all bound never needs it): then the real module replaces it."""
+
+    def __getattr__(self, name: str) -> Any:
+        import sympy as module
+
+        globals()["sympy"] = module
+        return getattr(module, name)
+
+
+sympy: Any = _LazySympy()
+
+
+def _is_sympy(d: object) -> bool:
+    module = sys.modules.get("sympy")  # no sympy object exists before sympy is imported
+    return module is not None and isinstance(d, module.Basic)
 
 Dim = Any  # int | sympy.Expr | None
 Shape = tuple | None
@@ -32,7 +48,7 @@ def norm(d: object) -> Dim:
         return int(d)
     if isinstance(d, float):
         return int(d) if d.is_integer() else sympy.Float(d)
-    if isinstance(d, sympy.Basic):
+    if _is_sympy(d):
         return int(d) if d.is_Integer else d
     if isinstance(d, str):
         return int(d) if d.strip().lstrip("-").isdigit() else symbol(d.strip())
@@ -161,40 +177,44 @@ def concrete(shape: Shape, bindings: Mapping[str, object]) -> Shape:
 
 
 # -- formatting ----------------------------------------------------------------------------------------
-class _MarkupPrinter(StrPrinter):
-    """Writes expressions with the markup's operators: `^`, `//`, `%`."""
+@functools.lru_cache(maxsize=1)
+def _printer() -> Any:
+    from sympy.printing.precedence import PRECEDENCE
+    from sympy.printing.str import StrPrinter
 
-    def parenthesize(self, item: Any, level: int, strict: bool = False) -> str:
-        if isinstance(item, (sympy.floor, sympy.Mod)) and level >= PRECEDENCE["Mul"]:
-            return f"({self._print(item)})"
-        return super().parenthesize(item, level, strict)
+    class MarkupPrinter(StrPrinter):
+        """Writes expressions with the markup's operators: `^`, `//`, `%`."""
 
-    def _print_Pow(self, expr: Any, rational: bool = False) -> str:
-        return super()._print_Pow(expr, rational).replace("**", "^")
+        def parenthesize(self, item: Any, level: int, strict: bool = False) -> str:
+            if isinstance(item, (sympy.floor, sympy.Mod)) and level >= PRECEDENCE["Mul"]:
+                return f"({self._print(item)})"
+            return super().parenthesize(item, level, strict)
 
-    def _print_floor(self, expr: Any) -> str:
-        num, den = sympy.fraction(sympy.together(expr.args[0]))
-        if den == 1:
-            return f"floor({self._print(num)})"
-        return f"{self._operand(num)} // {self._operand(den)}"
+        def _print_Pow(self, expr: Any, rational: bool = False) -> str:
+            return super()._print_Pow(expr, rational).replace("**", "^")
 
-    def _print_ceiling(self, expr: Any) -> str:
-        return f"ceil({self._print(expr.args[0])})"
+        def _print_floor(self, expr: Any) -> str:
+            num, den = sympy.fraction(sympy.together(expr.args[0]))
+            if den == 1:
+                return f"floor({self._print(num)})"
+            return f"{self._operand(num)} // {self._operand(den)}"
 
-    def _print_Mod(self, expr: Any) -> str:
-        return f"{self._operand(expr.args[0])} % {self._operand(expr.args[1])}"
+        def _print_ceiling(self, expr: Any) -> str:
+            return f"ceil({self._print(expr.args[0])})"
 
-    def _operand(self, e: Any) -> str:
-        s = self._print(e)
-        return s if e.is_Atom or e.is_Pow else f"({s})"
+        def _print_Mod(self, expr: Any) -> str:
+            return f"{self._operand(expr.args[0])} % {self._operand(expr.args[1])}"
 
+        def _operand(self, e: Any) -> str:
+            s = self._print(e)
+            return s if e.is_Atom or e.is_Pow else f"({s})"
 
-_PRINTER = _MarkupPrinter()
+    return MarkupPrinter()
 
 
 @functools.lru_cache(maxsize=_MEMO)
 def _format_sym(d: Any) -> str:
-    return _PRINTER.doprint(d)
+    return _printer().doprint(d)
 
 
 def format_dim(d: Dim) -> str:
