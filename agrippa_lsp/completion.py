@@ -11,7 +11,6 @@ import bisect
 import functools
 import os
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -470,14 +469,9 @@ async def analysis_for_completion(ls: AgrippaServer, path: str) -> Analysis:
     return a
 
 
-def _warm() -> None:
-    schema()
-    opcat.all_ops(opcat.DEFAULT_OPSET)
-
-
 def register(server: AgrippaServer) -> None:
-    threading.Thread(target=_warm, daemon=True).start()
-
+    # (the schema's documentation is loaded by diagnostics.py's warm-up after the first
+    # publish: loading it here would compete with the first analysis)
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(
         trigger_characters=["<", '"', " ", "(", "/", "$"], resolve_provider=True))
     async def complete(ls: AgrippaServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:

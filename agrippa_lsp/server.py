@@ -81,7 +81,7 @@ class AgrippaServer(LanguageServer):
         # counting; the cyclic collector only meets libraries' leftovers.
         from agrippa.runtime import tune_gc
 
-        tune_gc((50_000, 10, 10))
+        tune_gc((200_000, 10, 10))
         super().start_io(*args, **kwargs)
 
     def open_text(self, path: str) -> str | None:

@@ -74,15 +74,17 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
     diags.extend(expand_diags)
     from .checker import check
 
-    diags.extend(check(graph, opts))
-    if schema:
-        from .schema import validate_files
+    if schema:  # libxml2's whole-file verdicts run in a thread meanwhile (no GIL held)
+        from .schema import prejudge, validate_files
 
-        diags.extend(validate_files(graph.files.values()))
+        verdicts = prejudge(graph.files.values())
+    diags.extend(check(graph, opts))
     if shapes:
         from .shapes import infer_shapes
 
         diags.extend(infer_shapes(graph))
+    if schema:
+        diags.extend(validate_files(graph.files.values(), verdicts))
     result.diagnostics = _dedupe(diags)
     return result
 

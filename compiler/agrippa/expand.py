@@ -71,7 +71,7 @@ class Expander:
         self._values: dict[Attr, Value | ValueError_] = {}
         self._evaluated: dict[str, object] = {}  # attribute text -> its evaluated value
         self._defs_in_file: dict[str, dict[str, Element]] = {}
-        self.nodes = NodeBuilder(weakref.proxy(self))  # no cycle: the expander is freed at once
+        self.nodes = NodeBuilder(self)  # a cycle, broken when expansion ends (see expand)
 
     # -- reporting -------------------------------------------------------------------------------
     def report(self, scope: _Scope | None, file: str, rng: Range, severity: Severity, code: str,
@@ -578,7 +578,10 @@ def _fmt(dims: tuple) -> str:
 def expand(index_path: str, options: Options, files: dict[str, SourceFile] | None = None) -> tuple[Graph, list[Diagnostic]]:
     """Expand a project whose main file is `index_path`."""
     ex = Expander(index_path, options, files)
-    graph = ex.run()
+    try:
+        graph = ex.run()
+    finally:
+        ex.nodes = None  # type: ignore[assignment]  # the expander and its graph are freed at once
     return graph, ex.diagnostics
 
 

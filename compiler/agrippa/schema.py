@@ -21,6 +21,7 @@ in one `<block>` wrapper (whose content is a repeatable choice), in one xmlschem
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib.resources
 import re
 import threading
@@ -28,6 +29,7 @@ import weakref
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -510,22 +512,47 @@ def _diagnostic(sf: SourceFile, el: Element, issue: _Issue) -> Diagnostic:
     return Diagnostic(sf.path, rng, Severity.ERROR, issue.code, issue.message, fixes=fixes, data=data)
 
 
-def _valid_whole(sf: SourceFile) -> bool:
-    """A file with several top-level units never seen, none known to be wrong, that
-    libxml2 finds valid as a whole: its units are remembered valid, and an edit then
-    revalidates the edited one only. No xmlschema model is needed for this."""
+def _whole_candidate(sf: SourceFile) -> list[tuple[str, str]] | None:
+    """The (tag, text) of the root's children when the file should be judged as a whole:
+    it parsed cleanly, several of its top-level units were never seen, none is known to
+    be wrong. None otherwise."""
     root = sf.root
     if root is None or sf.diagnostics or len(root.children) < WHOLE_FILE_MIN_UNITS:
-        return False
+        return None
     keys = [(c.tag, sf.text[c.start:c.end]) for c in root.children if c.end > c.start]
     known = [_text_cache.get(k) for k in keys]
-    if any(known) or sum(k is None for k in known) < WHOLE_FILE_MIN_UNITS or not schema_libxml2.is_valid(sf):
+    if any(known) or sum(k is None for k in known) < WHOLE_FILE_MIN_UNITS:
+        return None
+    return keys
+
+
+def _valid_whole(sf: SourceFile, verdict: Future[bool] | None = None) -> bool:
+    """A candidate file (above) that libxml2 finds valid as a whole: its units are
+    remembered valid, and an edit then revalidates the edited one only. No xmlschema
+    model is needed for this. `verdict` is libxml2's answer when `prejudge` asked early."""
+    keys = _whole_candidate(sf)
+    if keys is None or not (verdict.result() if verdict is not None else schema_libxml2.is_valid(sf)):
         return False
     _STATS["whole_files"] += 1
     for tag, text in keys:
         _remember_top(tag, text, ())
     _valid_roots.add(_shell(sf))
     return True
+
+
+def prejudge(files: Iterable[SourceFile]) -> dict[SourceFile, Future[bool]]:
+    """Start libxml2 on the files `validate_files` will judge as a whole. It runs in a
+    thread without the GIL, beside the rest of the analysis; pass the result on."""
+    out: dict[SourceFile, Future[bool]] = {}
+    for sf in files:
+        if _whole_candidate(sf) is not None:
+            out[sf] = _background().submit(schema_libxml2.is_valid, sf)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _background() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="agrippa-libxml2")
 
 
 def _shell(sf: SourceFile) -> tuple[str, ...]:
@@ -627,14 +654,18 @@ def _top_of(unit: Element, tops: dict[Element, str]) -> tuple[Element | None, tu
     return el, tuple(reversed(rel))
 
 
-def validate_files(files: Iterable[SourceFile]) -> list[Diagnostic]:
-    """Schema diagnostics for each file's recovered tree (files without a root are skipped)."""
+def validate_files(files: Iterable[SourceFile], verdicts: dict[SourceFile, Future[bool]] | None = None,
+                   ) -> list[Diagnostic]:
+    """Schema diagnostics for each file's recovered tree (files without a root are skipped).
+    `verdicts`: what `prejudge` started for these files."""
     out: list[Diagnostic] = []
+    verdicts = verdicts or {}
     with _lock:
         for sf in files:
             done = _by_file.get(sf)
             if done is None or done[0] is not sf.text:
-                done = (sf.text, () if _valid_whole(sf) else tuple(_validate_file(_get_schema(), sf)))
+                valid = _valid_whole(sf, verdicts.get(sf))
+                done = (sf.text, () if valid else tuple(_validate_file(_get_schema(), sf)))
                 _by_file[sf] = done
             out.extend(done[1])
     out.sort(key=lambda d: (d.file, d.range.start))
