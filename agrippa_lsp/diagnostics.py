@@ -38,8 +38,9 @@ class Publisher:
         self.last_change: dict[str, float] = {}  # path -> when a change was last scheduled
         self.warmed = False
 
-    def schedule(self, path: str, delay: float = DEBOUNCE_S) -> None:
-        """Re-analyse what covers `path` after `delay`; a newer call for it supersedes this one."""
+    def schedule(self, path: str, delay: float = DEBOUNCE_S) -> float:
+        """Re-analyse what covers `path` after `delay`; a newer call for it supersedes this one.
+        Returns the delay used: none when nothing is pending and no change came just before."""
         path = os.path.abspath(path)
         if os.path.basename(path) == CONFIG_FNAME:  # the toml: re-check its project's index
             d = os.path.dirname(path)
@@ -54,6 +55,7 @@ class Publisher:
             delay = 0  # nothing pending and no edit just before: no reason to wait
         self.last_change[path] = now
         self.tasks[path] = asyncio.get_running_loop().create_task(self._run(path, gen, delay))
+        return delay
 
     def schedule_open(self, delay: float = 0) -> None:
         """Re-check every open markup file's project (after settings or toml changes)."""

@@ -67,3 +67,29 @@ async def test_edits_in_a_large_file_keep_every_range_exact(client: LanguageClie
     change_file(client, uri, edited.replace('src="x9999"', 'src="x150"'), 3)
     diags = await diagnostics_for(client, uri, until=lambda d: not any(x.code == "undefined-tensor" for x in d))
     assert not [d for d in diags if d.severity == lsp.DiagnosticSeverity.Error]
+
+
+async def test_a_change_after_a_pause_is_analysed_at_once_and_a_burst_is_debounced(tmp_path):
+    """The debounce only holds back changes that follow one another closely."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from agrippa_lsp.diagnostics import DEBOUNCE_S, Publisher
+
+    runs: list[str] = []
+
+    def fresh_analysis_for(path, wanted):
+        runs.append(path)
+        return None  # nothing to publish in this test
+
+    pub = Publisher(SimpleNamespace(model=SimpleNamespace(fresh_analysis_for=fresh_analysis_for)))
+    path = str(tmp_path / "model.agr")
+    assert pub.schedule(path) == 0  # the first change: analysed at once
+    assert pub.schedule(path) == DEBOUNCE_S  # typing on: wait for a pause
+    assert pub.schedule(path) == DEBOUNCE_S
+    await asyncio.sleep(DEBOUNCE_S * 4)
+    assert runs == [path]  # the superseded runs never started an analysis
+    await asyncio.sleep(DEBOUNCE_S)
+    assert pub.schedule(path) == 0  # after a pause: at once again
+    await asyncio.sleep(DEBOUNCE_S * 2)
+    assert runs == [path, path]
