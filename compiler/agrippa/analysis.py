@@ -67,17 +67,21 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
         return result
     if note:
         diags.append(Diagnostic(index_path, Range.of(0, 0, 0, 0), Severity.INFORMATION, "index-choice", note))
+    verdicts: dict = {}  # libxml2's whole-file verdicts, started as files are parsed (schema.py)
+    on_parse = None
+    if schema:
+        from .schema import prejudge, validate_files
+
+        def on_parse(sf: SourceFile) -> None:
+            verdicts.update(prejudge([sf]))  # runs in a thread, without the GIL, beside the rest
+
     opts = Options(bindings=merged, symbolic=not strict, opset=config.opset, provider=provider,
-                   previous=previous)
+                   previous=previous, on_parse=on_parse)
     graph, expand_diags = expand(index_path, opts, files)
     result.graph = graph
     diags.extend(expand_diags)
     from .checker import check
 
-    if schema:  # libxml2's whole-file verdicts run in a thread meanwhile (no GIL held)
-        from .schema import prejudge, validate_files
-
-        verdicts = prejudge(graph.files.values())
     diags.extend(check(graph, opts))
     if shapes:
         from .shapes import infer_shapes

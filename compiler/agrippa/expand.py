@@ -10,6 +10,7 @@ import difflib
 import os
 import weakref
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import ops as opcat
@@ -52,6 +53,7 @@ class Options:
     opset: int = 13
     provider: TextProvider | None = None
     previous: dict[str, SourceFile] | None = None  # earlier parses of edited files (reparse.py)
+    on_parse: Callable[[SourceFile], None] | None = None  # told of each file parsed afresh
 
 
 class Expander:
@@ -202,6 +204,8 @@ class Expander:
                 return None, why
             sf = parse(path, text, self.opt.previous.get(path) if self.opt.previous else None)
             self._file_cache[path] = sf
+            if self.opt.on_parse is not None:
+                self.opt.on_parse(sf)
         self.graph.files[path] = sf
         return sf, None
 

@@ -32,26 +32,30 @@ class NodeBuilder:
         node.known = True
         ex.graph.element_nodes.setdefault(el, []).append(node)
         expose = el.get("expose") == "yes"
+        n_in = 0
+        outputs = []
         for child in el.children:
-            if child.tag == "input":
+            tag = child.tag
+            if tag == "input":
+                n_in += 1
                 self.input(scope, child, node, expose)
-            elif child.tag == "params":
+            elif tag == "params":
+                n_in += 1
                 p = ex.param(scope, child)
                 if p is not None and p.tensor is not None:
                     node.inputs.append(Use(p.tensor, child))
                     p.tensor.users.append(node.name)
+            elif tag == "output":
+                outputs.append(child)
         if schema is not None:
             self.attributes(scope, el, node, schema)
-        for child in el.children:
-            if child.tag == "output":
-                t = ex.define_output(scope, child, node)
-                if t is not None:
-                    node.outputs.append(t)
+        for child in outputs:
+            t = ex.define_output(scope, child, node)
+            if t is not None:
+                node.outputs.append(t)
         if schema is not None:
-            n_out = sum(1 for c in el.children if c.tag == "output")
-            n_in = sum(1 for c in el.children if c.tag in ("input", "params")) + sum(
-                1 for u in node.inputs if u.element is el)
-            msg = opcat.check_node_arity(schema, n_in, n_out)
+            n_in += sum(1 for u in node.inputs if u.element is el)  # constants from attributes
+            msg = opcat.check_node_arity(schema, n_in, len(outputs))
             if msg:
                 ex.error(scope, op_attr.value_range, "arity", msg)
         ex.add_node(node)

@@ -28,13 +28,22 @@ _FAST_ATTR = r"\s+(" + _NAME + r")\s*=\s*(?:\"([^\"<&]*)\"|'([^'<&]*)')"
 _FAST_ATTR_RE = re.compile(_FAST_ATTR)
 # one token of well-formed markup; anything else goes through the careful, recovering path
 # (white space after a tag is taken with it: it is never content, except inside <desc>)
+# The first _UNROLLED attributes of a start tag are groups of the token itself (name, "value",
+# 'value'), read without a second regex pass; any further ones are in the group `more`.
+_UNROLLED = 4
+_ONE_ATTR = r"(?:\s+(" + _NAME + r")\s*=\s*(?:\"([^\"<&]*)\"|'([^'<&]*)'))?"
 _TOKEN_RE = re.compile(
     r"(?P<ws>\s+)(?=<|\Z)"
     r"|(?P<text>[^<]+)"
-    r"|<(?P<tag>" + _NAME + r")(?P<attrs>(?:" + _FAST_ATTR + r")*)\s*(?P<slash>/?)>(?:\s*(?=<))?"
+    r"|<(?P<tag>" + _NAME + r")" + _ONE_ATTR * _UNROLLED + r"(?P<more>(?:" + _FAST_ATTR + r")*)"
+    r"\s*(?P<slash>/?)>(?:\s*(?=<))?"
     r"|</(?P<end>" + _NAME + r")\s*(?P<gt>>)(?:\s*(?=<))?"
     r"|<!--(?:(?!--).)*-->", re.S)
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+# indices into a start tag token's groups() (0-based: group n is groups()[n - 1])
+_TAG = _TOKEN_RE.groupindex["tag"] - 1
+_FIRST_ATTR = _TAG + 1
+_MORE = _TOKEN_RE.groupindex["more"] - 1
 
 
 @dataclass(eq=False, slots=True)
@@ -301,18 +310,32 @@ class _Parser:
             kind = m.lastgroup
             end = m.end()
             if kind == "slash":  # a well-formed start tag without entities (its last group)
-                el = Element(m.group("tag"), lines, i)
+                g = m.groups()
+                el = Element(g[_TAG], lines, i)
                 attrs = el.attrs
-                for a in attr_iter(text, m.start("attrs"), m.end("attrs")):
-                    name, dq, sq = a.groups()
-                    ns = a.start(1)
+                k = _FIRST_ATTR
+                while k < _MORE and g[k] is not None:  # group k + 1: a name; k + 2, k + 3: its value
+                    name = g[k]
+                    ns = m.start(k + 1)
                     if name in attrs:
                         self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{el.tag}>",
                                  "xml-duplicate-attribute")
-                    elif dq is not None:
-                        attrs[name] = Attr(name, dq, lines, ns, ns + len(name), a.start(2), dq)
+                    elif g[k + 1] is not None:
+                        attrs[name] = Attr(name, g[k + 1], lines, ns, ns + len(name), m.start(k + 2), g[k + 1])
                     else:
-                        attrs[name] = Attr(name, sq, lines, ns, ns + len(name), a.start(3), sq)
+                        attrs[name] = Attr(name, g[k + 2], lines, ns, ns + len(name), m.start(k + 3), g[k + 2])
+                    k += 3
+                if g[_MORE]:
+                    for a in attr_iter(text, m.start("more"), m.end("more")):
+                        name, dq, sq = a.groups()
+                        ns = a.start(1)
+                        if name in attrs:
+                            self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{el.tag}>",
+                                     "xml-duplicate-attribute")
+                        elif dq is not None:
+                            attrs[name] = Attr(name, dq, lines, ns, ns + len(name), a.start(2), dq)
+                        else:
+                            attrs[name] = Attr(name, sq, lines, ns, ns + len(name), a.start(3), sq)
                 tag_end = m.end("slash") + 1
                 el.start_tag_end = tag_end
                 if el.tag == "desc" and tag_end != end and not m.group("slash"):
