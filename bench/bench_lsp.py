@@ -17,6 +17,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -161,6 +162,25 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))]
 
 
+_BEST = [float("inf")]
+
+
+def reference_ms() -> float:
+    """A fixed pure-Python loop: how fast the shared machine is right now (its best time in
+    this run is the reference)."""
+    t = time.perf_counter()
+    s = 0
+    for i in range(200_000):
+        s += i
+    ms = (time.perf_counter() - t) * 1000
+    _BEST[0] = min(_BEST[0], ms)
+    return ms
+
+
+def machine_note(samples: list[float]) -> str:
+    return f"(machine at 1/{statistics.median(samples) / _BEST[0]:.2f} of its best speed meanwhile)"
+
+
 def report(name: str, ms: list[float], target: float | None = None) -> bool:
     p50, p95, p99 = (pct(ms, p) for p in (50, 95, 99))
     ok = target is None or p95 <= target
@@ -212,9 +232,11 @@ async def bench_project(label: str, index: Path, samples: int, edits: int, memor
         rng = {"start": pos, "end": {"line": pos["line"], "character": pos["character"] + 3}}
         version = 1
         n_timed = min(edits, max(50, samples // 4))
-        ms, rss10 = [], None
+        ms, rss10, speed = [], None, []
         for k in range(edits):
             version += 1
+            if k < n_timed:
+                speed.append(reference_ms())
             fut = c.diagnostics(uri, version) if k < n_timed or k % 50 == 0 else None
             sent = time.perf_counter()
             c.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
@@ -227,6 +249,7 @@ async def bench_project(label: str, index: Path, samples: int, edits: int, memor
         c.notify("textDocument/didSave", doc)
         await asyncio.wait_for(final, 120)
         ok &= report("diagnostics after edit", ms[:n_timed], TARGETS["diagnostics"])
+        print(f"  {'':22s} {machine_note(speed)}")
         if memory and rss10:
             rss = c.rss_mb()
             good = rss <= MEMORY_RATIO * rss10
@@ -245,6 +268,8 @@ async def main() -> int:
     ap.add_argument("--lines", type=int, default=15000)
     args = ap.parse_args()
     ok = True
+    for _ in range(20):
+        reference_ms()
     with tempfile.TemporaryDirectory() as tmp:
         src = GPT if (GPT / "gpt.agr").exists() else FALLBACK
         small = Path(tmp) / "small"
