@@ -15,6 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_large import large_model  # noqa: E402
+from machine import calibrate, reference_ms, slowdown  # noqa: E402
 
 from agrippa.analysis import analyze  # noqa: E402
 
@@ -32,33 +33,17 @@ def measure(label: str, path: str, runs: int, target_ms: float, cold: bool = Fal
             clear_cache()
         a = None  # the previous analysis is freed (by reference counting) before timing
         gc.collect()  # and any cyclic garbage of libraries too
-        speed.append(_reference_ms())
+        speed.append(reference_ms())
         t = time.perf_counter()
         a = analyze(path, **kw)
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
     p = lambda q: times[min(len(times) - 1, int(q * len(times)))]  # noqa: E731
     nodes = len(a.graph.nodes) if a.graph else 0
-    slow = statistics.median(speed) / _BEST[0]
     print(f"{label:44s} nodes {nodes:6d}  p50 {statistics.median(times):7.1f} ms  p95 {p(0.95):7.1f} ms  "
           f"max {times[-1]:7.1f} ms  (target p50 ≤ {target_ms:.0f} ms: "
-          f"{'met' if statistics.median(times) <= target_ms else 'MISSED'}; machine at 1/{slow:.2f} "
+          f"{'met' if statistics.median(times) <= target_ms else 'MISSED'}; machine at {slowdown(speed)} "
           f"of its best speed)")
-
-
-_BEST = [float("inf")]
-
-
-def _reference_ms() -> float:
-    """A fixed pure-Python loop, timed between runs: how fast the (shared) machine is now.
-    Its best time in this process is the reference; the ratio is printed with each case."""
-    t = time.perf_counter()
-    s = 0
-    for i in range(200_000):
-        s += i
-    ms = (time.perf_counter() - t) * 1000
-    _BEST[0] = min(_BEST[0], ms)
-    return ms
 
 
 def main() -> None:
@@ -70,8 +55,7 @@ def main() -> None:
 
     _warm(os.path.join(ROOT, "examples", "gpt"))  # import everything, then tune as the CLI and server do
     tune_gc()
-    for _ in range(20):
-        _reference_ms()
+    calibrate()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; the machine's speed is "
           f"shared: each case says how much slower than its best it ran (a fixed loop, timed "
           f"between runs)")

@@ -17,7 +17,6 @@ import os
 import random
 import re
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_large import mlp_model  # noqa: E402
+from machine import calibrate, reference_ms, slowdown  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GPT = ROOT / "examples" / "gpt"
@@ -162,23 +162,8 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))]
 
 
-_BEST = [float("inf")]
-
-
-def reference_ms() -> float:
-    """A fixed pure-Python loop: how fast the shared machine is right now (its best time in
-    this run is the reference)."""
-    t = time.perf_counter()
-    s = 0
-    for i in range(200_000):
-        s += i
-    ms = (time.perf_counter() - t) * 1000
-    _BEST[0] = min(_BEST[0], ms)
-    return ms
-
-
 def machine_note(samples: list[float]) -> str:
-    return f"(machine at 1/{statistics.median(samples) / _BEST[0]:.2f} of its best speed meanwhile)"
+    return f"(machine at {slowdown(samples)} of its best speed meanwhile)"
 
 
 def report(name: str, ms: list[float], target: float | None = None) -> bool:
@@ -268,8 +253,7 @@ async def main() -> int:
     ap.add_argument("--lines", type=int, default=15000)
     args = ap.parse_args()
     ok = True
-    for _ in range(20):
-        reference_ms()
+    calibrate()
     with tempfile.TemporaryDirectory() as tmp:
         src = GPT if (GPT / "gpt.agr").exists() else FALLBACK
         small = Path(tmp) / "small"
