@@ -116,10 +116,13 @@ class Publisher:
 
 
 def _warm_up(files: list) -> None:
+    """What the first edit and the first completion would otherwise wait for."""
     try:
+        from agrippa.ops import DEFAULT_OPSET, all_ops
         from agrippa.schema import warm_up
 
         warm_up(files)
+        all_ops(DEFAULT_OPSET)
     except Exception:  # noqa: BLE001 - only a head start: validation works without it
         log.exception("schema warm-up failed")
 
