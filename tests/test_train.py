@@ -245,6 +245,30 @@ def test_ddp_matches_single_process(tmp_path: Path) -> None:
         np.testing.assert_allclose(w2[k], w1[k], rtol=1e-4, atol=1e-6)
 
 
+def test_ctrl_c_under_nproc_stops_every_worker_cleanly(tmp_path: Path) -> None:
+    """Ctrl-C reaches the launcher; the workers stop together, save, and nobody prints a
+    traceback (torchrun included)."""
+    proj = linreg_project(tmp_path, 'target = "y"\nlr = 0.01\nbatch_size = 10\nsteps = 1000000\nplot = ""\n')
+    proc = subprocess.Popen([PY, "-m", "agrippa.train", str(proj), "--nproc", "2", "--json-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                            start_new_session=True)  # its own group, as a shell gives a job
+    try:
+        first = json.loads(proc.stdout.readline())  # training has started
+        assert first["step"] >= 1
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends the foreground job
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 128 + signal.SIGINT, err[-3000:]
+    done = json_lines(out)[-1]
+    assert done["done"] is True and done["interrupted"] is True
+    assert "Traceback" not in err and "SignalException" not in err, err[-3000:]
+    assert set(load_weights(done["weights"])) == {"W$1", "b$1"}
+    assert int(read_log(proj)[-1]["step"]) == done["step"]
+
+
 # ------------------------------------------------------------------ batched path
 
 

@@ -127,9 +127,9 @@ def run(args: argparse.Namespace) -> int:
             _json_error(str(e))
         return EXIT_ERROR
     except KeyboardInterrupt:
-        return 128 + signal.SIGINT
+        return dist.stopped_by_signal_exit_code(signal.SIGINT)
     if result.interrupted:
-        return 128 + (result.signal or signal.SIGINT)
+        return dist.stopped_by_signal_exit_code(result.signal or signal.SIGINT)
     return 0
 
 

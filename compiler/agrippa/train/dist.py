@@ -1,6 +1,7 @@
 """Data-parallel training: launching `torchrun` and the process group (gloo on CPU)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -57,19 +58,61 @@ def all_mean(world: World, values: Sequence[float], device: torch.device) -> lis
 
 
 def launch(nproc: int, argv: Sequence[str]) -> int:
-    """Run `python -m agrippa.train ARGV` in `nproc` processes through torchrun, loopback only."""
+    """Run `python -m agrippa.train ARGV` in `nproc` processes through torchrun, loopback only.
+
+    torchrun runs in its own session, so Ctrl-C in the terminal reaches this launcher only;
+    SIGINT/SIGTERM are passed on to the workers, which agree to stop after the current
+    step, save the weights and exit 0 (workers stopped by a signal exit 0 under torchrun,
+    so it neither tears them down nor prints tracebacks). The launcher then exits 128 +
+    the signal, as a single-process run would.
+    """
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
            f"--nproc-per-node={nproc}", "-m", "agrippa.train", *argv]
     env = dict(os.environ, MASTER_ADDR="127.0.0.1", GLOO_SOCKET_IFNAME=os.environ.get("GLOO_SOCKET_IFNAME", "lo"),
-               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc))))
-    proc = subprocess.Popen(cmd, env=env)
+               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc))),
+               AGRIPPA_LAUNCHED="1")
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    received: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
-        proc.send_signal(signum)
+        received.append(signum)
+        workers = _workers(proc.pid)
+        for pid in workers or [proc.pid]:  # (no /proc: torchrun passes it on itself)
+            with contextlib.suppress(ProcessLookupError):
+                # a closed terminal (SIGHUP) stops the workers as cleanly as SIGTERM does
+                os.kill(pid, signal.SIGTERM if signum == signal.SIGHUP else signum)
 
-    old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
-        return proc.wait()
+        code = proc.wait()
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+    return 128 + received[0] if received and code == 0 else code
+
+
+def stopped_by_signal_exit_code(signum: int) -> int:
+    """A worker launched by `launch` exits 0 after a clean stop (the launcher reports the
+    signal); anywhere else a stop by signal exits 128 + signal."""
+    return 0 if in_torchrun() and os.environ.get("AGRIPPA_LAUNCHED") == "1" else 128 + signum
+
+
+def _workers(pid: int) -> list[int]:
+    """The training processes torchrun `pid` started (Linux /proc; empty elsewhere)."""
+    out = []
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+            fields = stat[stat.rfind(b")") + 2:].split()
+            if len(fields) > 1 and int(fields[1]) == pid:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if b"agrippa.train" in f.read():
+                        out.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return out

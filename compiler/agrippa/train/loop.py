@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import os
 import shutil
@@ -186,7 +187,12 @@ def _train(cfg: TrainConfig, opts: TrainOptions, world: dist.World, tmp: str,
     if world.active:
         from torch.nn.parallel import DistributedDataParallel
 
-        runner = DistributedDataParallel(model.runner, broadcast_buffers=False,
+        # buffers are constants, equal on every rank: no sync in forward (the parameter's
+        # newer name when this torch has it)
+        no_sync = ({"forward_sync_buffers": False}
+                   if "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
+                   else {"broadcast_buffers": False})
+        runner = DistributedDataParallel(model.runner, **no_sync,
                                          device_ids=[device.index] if device.type == "cuda" else None)
 
     source = open_source(cfg.data, project_dir=project_dir, batch_size=cfg.batch_size, seed=cfg.seed,
