@@ -73,7 +73,6 @@ class Expander:
         self._values: dict[Attr, Value | ValueError_] = {}
         self._evaluated: dict[str, object] = {}  # attribute text -> its evaluated value
         self._defs_in_file: dict[str, dict[str, Element]] = {}
-        self.nodes = NodeBuilder(self)  # a cycle, broken when expansion ends (see expand)
 
     # -- reporting -------------------------------------------------------------------------------
     def report(self, scope: _Scope | None, file: str, rng: Range, severity: Severity, code: str,
@@ -360,7 +359,7 @@ class Expander:
         for child in el.children:
             tag = child.tag
             if tag == "node":
-                self.nodes.build(scope, child)
+                NodeBuilder(self).build(scope, child)  # (not kept: no expander ↔ builder cycle)
             elif tag == "block":
                 self.block(scope, child)
             elif tag == "import":
@@ -582,10 +581,7 @@ def _fmt(dims: tuple) -> str:
 def expand(index_path: str, options: Options, files: dict[str, SourceFile] | None = None) -> tuple[Graph, list[Diagnostic]]:
     """Expand a project whose main file is `index_path`."""
     ex = Expander(index_path, options, files)
-    try:
-        graph = ex.run()
-    finally:
-        ex.nodes = None  # type: ignore[assignment]  # the expander and its graph are freed at once
+    graph = ex.run()
     return graph, ex.diagnostics
 
 

@@ -526,12 +526,21 @@ def _whole_candidate(sf: SourceFile) -> list[tuple[str, str]] | None:
     return keys
 
 
-def _valid_whole(sf: SourceFile, verdict: Future[bool] | None = None) -> bool:
+# what `prejudge` started for a file: its top-level units' (tag, text), and libxml2's answer
+Pending = tuple[list[tuple[str, str]], "Future[bool]"]
+
+
+def _valid_whole(sf: SourceFile, pending: Pending | None = None) -> bool:
     """A candidate file (above) that libxml2 finds valid as a whole: its units are
     remembered valid, and an edit then revalidates the edited one only. No xmlschema
-    model is needed for this. `verdict` is libxml2's answer when `prejudge` asked early."""
-    keys = _whole_candidate(sf)
-    if keys is None or not (verdict.result() if verdict is not None else schema_libxml2.is_valid(sf)):
+    model is needed for this. `pending`: what `prejudge` started for it."""
+    if pending is not None:
+        keys, verdict = pending
+        valid = verdict.result()
+    else:
+        keys = _whole_candidate(sf)
+        valid = keys is not None and schema_libxml2.is_valid(sf)
+    if not valid:
         return False
     _STATS["whole_files"] += 1
     for tag, text in keys:
@@ -540,13 +549,14 @@ def _valid_whole(sf: SourceFile, verdict: Future[bool] | None = None) -> bool:
     return True
 
 
-def prejudge(files: Iterable[SourceFile]) -> dict[SourceFile, Future[bool]]:
+def prejudge(files: Iterable[SourceFile]) -> dict[SourceFile, Pending]:
     """Start libxml2 on the files `validate_files` will judge as a whole. It runs in a
     thread without the GIL, beside the rest of the analysis; pass the result on."""
-    out: dict[SourceFile, Future[bool]] = {}
+    out: dict[SourceFile, Pending] = {}
     for sf in files:
-        if _whole_candidate(sf) is not None:
-            out[sf] = _background().submit(schema_libxml2.is_valid, sf)
+        keys = _whole_candidate(sf)
+        if keys is not None:
+            out[sf] = (keys, _background().submit(schema_libxml2.is_valid, sf))
     return out
 
 
@@ -654,7 +664,7 @@ def _top_of(unit: Element, tops: dict[Element, str]) -> tuple[Element | None, tu
     return el, tuple(reversed(rel))
 
 
-def validate_files(files: Iterable[SourceFile], verdicts: dict[SourceFile, Future[bool]] | None = None,
+def validate_files(files: Iterable[SourceFile], verdicts: dict[SourceFile, Pending] | None = None,
                    ) -> list[Diagnostic]:
     """Schema diagnostics for each file's recovered tree (files without a root are skipped).
     `verdicts`: what `prejudge` started for these files."""
