@@ -24,10 +24,11 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
-from agrippa.project import project_dir_of
+from agrippa.project.config import project_dir_of
 
 from .convert import uri_to_path
-from .server import AgrippaServer
+from .features.configuration import refresh_views
+from .language_server import AgrippaServer  # at run time: pygls reads the handlers' hints
 
 log = logging.getLogger(__name__)
 
@@ -99,16 +100,16 @@ def _path_arg(args: tuple) -> str | None:
 
 # -- compile -----------------------------------------------------------------------------
 def _compile(server: AgrippaServer, path: str, report: Callable[[str, float], None]) -> dict:
-    from agrippa.compile import compile_project
-    from agrippa.diagnostics import CompileError
+    from agrippa.backend.compile import compile_project
+    from agrippa.base.diagnostics import CompileError
 
-    model = server.model
-    index = model.index_for(path)
+    host = server.host
+    index = host.index_for(path)
     project_dir = project_dir_of(index)
     out = os.path.splitext(index)[0] + ".onnx"
     try:
-        res = compile_project(index, out, bindings=model.settings.bindings,
-                              profile=model.profile_for(project_dir), progress=report)
+        res = compile_project(index, out, bindings=host.settings.bindings,
+                              profile=host.profile_for(project_dir), progress=report)
     except CompileError as e:
         errors = [d for d in e.diagnostics if d.is_error] or e.diagnostics
         shown = [d.to_text(os.path.relpath(d.file, project_dir)) for d in errors[:3]]
@@ -186,10 +187,10 @@ async def train_command(ls: AgrippaServer, *args: object) -> dict:
     if importlib.util.find_spec("agrippa.train") is None:
         return fail(ls, "Training is not available: the agrippa.train module is not installed "
                         "(install agrippa[train])")
-    project_dir = project_dir_of(ls.model.index_for(path))
+    project_dir = project_dir_of(ls.host.index_for(path))
     if project_dir in ls.trainings.values():
         return fail(ls, f"{os.path.basename(project_dir)} is already training; cancel that run first")
-    profile = ls.model.profile_for(project_dir)
+    profile = ls.host.profile_for(project_dir)
     cmd = [sys.executable, "-m", "agrippa.train", project_dir, "--json-progress"]
     if profile:
         cmd += ["--profile", profile]
@@ -265,22 +266,20 @@ def list_profiles(ls: AgrippaServer, *args: object) -> dict:
     if path is None:
         return {"error": f"{LIST_PROFILES} needs a URI", "profiles": [], "active": None}
     d = project_dir_of(path)
-    return {"profiles": sorted(ls.model.config(d).profiles), "active": ls.model.profile_for(d)}
+    return {"profiles": sorted(ls.host.config(d).profiles), "active": ls.host.profile_for(d)}
 
 
 def select_profile(ls: AgrippaServer, *args: object) -> dict:
-    from .configuration import refresh_views
-
     path = _path_arg(args)
     name = args[1] if len(args) > 1 else None
     if path is None or not (name is None or isinstance(name, str)):
         return fail(ls, f"{SELECT_PROFILE} takes [uri, name]")
     d = project_dir_of(path)
-    profiles = ls.model.config(d).profiles
+    profiles = ls.host.config(d).profiles
     if name and name not in profiles:
         known = ", ".join(sorted(profiles)) or "none"
-        return fail(ls, f"No profile '{name}' in agrippa.toml (profiles: {known})", active=ls.model.profile_for(d))
-    ls.model.set_profile(d, name or None)
+        return fail(ls, f"No profile '{name}' in agrippa.toml (profiles: {known})", active=ls.host.profile_for(d))
+    ls.host.set_profile(d, name or None)
     refresh_views(ls)
     return {"active": name or None}
 
@@ -290,7 +289,6 @@ def debug_modules(ls: AgrippaServer, *args: object) -> dict:
 
 
 def register(server: AgrippaServer) -> None:
-    server.trainings = {}  # running trainer process -> project dir
     server.command(COMPILE)(compile_command)
     server.command(TRAIN)(train_command)
     server.command(LIST_PROFILES)(list_profiles)

@@ -1,4 +1,4 @@
-"""Diagnostics: pushed on open, change and save, debounced, stale work dropped.
+"""Publishing diagnostics: after open, change and save, debounced, stale work dropped.
 
 Editing a sourced file re-checks the files that source it: the analysis covering a file
 is the index's, and every file of that analysis gets its diagnostics republished. Each
@@ -15,23 +15,26 @@ import time
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
 
-from agrippa.project import CONFIG_FNAME, find_index
+from agrippa.ide.host import AnalysisHost
+from agrippa.project.config import CONFIG_FNAME, SOURCE_SUFFIXES, find_index
 
 from .convert import path_to_uri, to_lsp_diagnostic, uri_to_path
 
 if TYPE_CHECKING:
-    from agrippa.analysis import Analysis
-
-    from .server import AgrippaServer
+    from agrippa.sema.analysis import Analysis
 
 log = logging.getLogger(__name__)
 DEBOUNCE_S = 0.03
 
 
 class Publisher:
-    def __init__(self, server: AgrippaServer):
+    """Analyses what covers an edited file and publishes diagnostics for all its files."""
+
+    def __init__(self, server: LanguageServer, host: AnalysisHost):
         self.server = server
+        self.host = host
         self.generation: dict[str, int] = {}
         self.tasks: dict[str, asyncio.Task] = {}
         self.published: dict[str, set[str]] = {}  # index -> files we published for
@@ -44,7 +47,7 @@ class Publisher:
         path = os.path.abspath(path)
         if os.path.basename(path) == CONFIG_FNAME:  # the toml: re-check its project's index
             d = os.path.dirname(path)
-            path = find_index(d, self.server.model.config(d))[0] or path
+            path = find_index(d, self.host.config(d))[0] or path
         gen = self.generation[path] = self.generation.get(path, 0) + 1
         old = self.tasks.get(path)
         busy = old is not None and not old.done()
@@ -62,8 +65,8 @@ class Publisher:
         seen: set[str] = set()
         for uri in list(self.server.workspace.text_documents):
             path = uri_to_path(uri)
-            if path.endswith((".agr", ".xml")):
-                index = self.server.model._owner.get(path, path)
+            if path.endswith(SOURCE_SUFFIXES):
+                index = self.host.owner_of(path)
                 if index not in seen:
                     seen.add(index)
                     self.schedule(path, delay)
@@ -73,7 +76,7 @@ class Publisher:
             await asyncio.sleep(delay)
             if gen != self.generation.get(path):
                 return
-            analysis = await asyncio.to_thread(self.server.model.fresh_analysis_for, path,
+            analysis = await asyncio.to_thread(self.host.fresh_analysis_for, path,
                                                lambda: gen == self.generation.get(path))
             if analysis is None or gen != self.generation.get(path):
                 return  # a newer edit arrived meanwhile: its run will publish
@@ -118,46 +121,10 @@ class Publisher:
 def _warm_up(files: list) -> None:
     """What the first edit and the first completion would otherwise wait for."""
     try:
-        from agrippa.ops import DEFAULT_OPSET, all_ops
-        from agrippa.schema import warm_up
+        from agrippa.sema.ops import DEFAULT_OPSET, all_ops
+        from agrippa.sema.schema.validate import warm_up
 
         warm_up(files)
         all_ops(DEFAULT_OPSET)
     except Exception:  # noqa: BLE001 - only a head start: validation works without it
         log.exception("schema warm-up failed")
-
-
-def register(server: AgrippaServer) -> None:
-    pub = Publisher(server)
-    server.publisher = pub
-
-    def touched(ls: AgrippaServer, uri: str, delay: float) -> None:
-        path = uri_to_path(uri)
-        ls.model.changed(path)
-        if os.path.basename(path) == CONFIG_FNAME:  # bindings may change every open project
-            pub.schedule_open(delay)
-            on_config = getattr(ls, "on_config_changed", None)
-            if on_config is not None:
-                on_config()
-        pub.schedule(path, delay)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: AgrippaServer, params: lsp.DidOpenTextDocumentParams) -> None:
-        touched(ls, params.text_document.uri, 0)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: AgrippaServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        touched(ls, params.text_document.uri, DEBOUNCE_S)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: AgrippaServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        touched(ls, params.text_document.uri, 0)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: AgrippaServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        touched(ls, params.text_document.uri, 0)  # the disk's text applies again
-
-    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def watched(ls: AgrippaServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-        for ch in params.changes:
-            touched(ls, ch.uri, DEBOUNCE_S)

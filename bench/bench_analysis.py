@@ -17,14 +17,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_large import large_model  # noqa: E402
 from machine import calibrate, reference_ms, slowdown  # noqa: E402
 
-from agrippa.analysis import analyze  # noqa: E402
+from agrippa.sema.analysis import analyze  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def measure(label: str, path: str, runs: int, target_ms: float, cold: bool = False, **kw) -> None:
     """`cold` clears the schema's caches before each run (nothing validated is reused)."""
-    from agrippa.schema import clear_cache
+    from agrippa.sema.schema.validate import clear_cache
 
     a = analyze(path, **kw)  # warm: imports, op catalog, schema
     times, speed = [], []
@@ -50,8 +50,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=30)
     args = ap.parse_args()
-    from agrippa.analysis import analyze as _warm
-    from agrippa.runtime import tune_gc
+    from agrippa.base.runtime import tune_gc
+    from agrippa.sema.analysis import analyze as _warm
 
     _warm(os.path.join(ROOT, "examples", "gpt"))  # import everything, then tune as the CLI and server do
     tune_gc()
@@ -77,7 +77,7 @@ def main() -> None:
 
 
 def _empty_config(path: str):
-    from agrippa.project import Config
+    from agrippa.project.config import Config
 
     return Config()
 

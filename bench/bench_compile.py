@@ -40,7 +40,7 @@ with open(path, "wb") as f:
 
 COMPILE_CHILD = """
 import json, sys
-from agrippa.compile import compile_project
+from agrippa.backend.compile import compile_project
 project, out, kw = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 compile_project(project, out, profile="full", seed=0, **kw)
 """
@@ -90,7 +90,7 @@ def clean(*paths: str | Path) -> None:
 
 
 def parameter_count(bindings: dict | None = None) -> int:
-    from agrippa.analysis import analyze
+    from agrippa.sema.analysis import analyze
 
     an = analyze(str(GPT), profile="full", bindings=bindings, strict=True)
     n = an.graph.parameter_count if an.graph is not None else None

@@ -89,11 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from agrippa.torch_bridge import batched, onnx_to_torch
+    from agrippa.backend.torch_bridge import batched, onnx_to_torch
     from agrippa.train.batching import native_batched
 
     with tempfile.TemporaryDirectory() as tmp:
-        from agrippa.compile import compile_project
+        from agrippa.backend.compile import compile_project
 
         res = compile_project(GPT, os.path.join(tmp, "gpt.onnx"), bindings=SIZE, write_weights=False,
                               reinit=True, seed=0)

@@ -14,6 +14,8 @@ if command -v npm >/dev/null && [ -d vscode-extension/node_modules ]; then
 fi
 echo "== ruff"
 .venv/bin/ruff check .
+echo "== import-linter (the layers of ARCHITECTURE.md)"
+.venv/bin/lint-imports
 if [ -f ../shared/conformance/check.py ]; then
   echo "== conformance with the original package"
   .venv/bin/python ../shared/conformance/check.py | tee /tmp/agrippa-conformance.txt

@@ -13,11 +13,11 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from shared_paths import CASES, CONFORMANCE, missing_reason, needs
 
 import agrippa
-from agrippa.weights import WeightsError, load_weights
+from agrippa.backend.weights import WeightsError, load_weights
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
 LINREG = (Path(__file__).resolve().parents[1] / "examples" / "linreg" / "linreg.agr").read_text()
 
 
@@ -92,14 +92,14 @@ def test_find_params_reads_without_running_code(linreg: Path):
 
 
 def test_importing_agrippa_does_not_load_heavy_libraries():
-    code = "import agrippa, agrippa.analysis, sys; print(sorted(m for m in ('torch','onnxruntime','onnx2torch') if m in sys.modules))"
+    code = "import agrippa, agrippa.sema.analysis, sys; print(sorted(m for m in ('torch','onnxruntime','onnx2torch') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
-@pytest.mark.skipif(not (SHARED / "check.py").exists(), reason="../shared/conformance is not beside the project")
+@needs(CONFORMANCE / "check.py")
 def test_conformance_with_the_original_package():
-    r = subprocess.run([sys.executable, str(SHARED / "check.py")], capture_output=True, text=True, timeout=600)
+    r = subprocess.run([sys.executable, str(CONFORMANCE / "check.py")], capture_output=True, text=True, timeout=600)
     print(r.stdout)
     assert r.stdout.strip().splitlines()[-1] == "16 passed, 0 failed", r.stdout + r.stderr
 
@@ -123,10 +123,10 @@ def test_opset_17_and_attributes_that_became_inputs(tmp_path: Path):
 
 
 def test_export_copies_shared_project_untouched(tmp_path: Path):
-    if not (SHARED / "cases" / "anthropic").exists():
-        pytest.skip("no conformance cases")
+    if not (CASES / "anthropic").exists():
+        pytest.skip(missing_reason(CASES / "anthropic"))
     proj = tmp_path / "p"
-    shutil.copytree(SHARED / "cases" / "anthropic" / "project", proj)
+    shutil.copytree(CASES / "anthropic" / "project", proj)
     agrippa.export(str(proj), str(tmp_path / "a.onnx"), bindings={"features": "5"}, suppress=True)
     assert "W" in {i.name for i in onnx.load(str(tmp_path / "a.onnx")).graph.initializer}
 

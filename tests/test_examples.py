@@ -12,9 +12,9 @@ import onnxruntime as ort
 import pytest
 from onnx import numpy_helper
 
-from agrippa import onnx_export
-from agrippa.analysis import analyze
-from agrippa.compile import compile_project
+from agrippa.backend import onnx_export
+from agrippa.backend.compile import compile_project
+from agrippa.sema.analysis import analyze
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NAMES = ["linreg", "mlp", "cnn", "gpt", "transformer"]
@@ -160,7 +160,7 @@ def gpt_numpy(w: dict[str, np.ndarray], tokens: np.ndarray, mask: np.ndarray, nl
 
 @pytest.mark.parametrize(("nlayers", "nheads"), [(1, 1), (2, 3)])
 def test_gpt_attention_matches_numpy(tmp_path: Path, nlayers: int, nheads: int) -> None:
-    from agrippa.weights import load_weights, save_weights
+    from agrippa.backend.weights import load_weights, save_weights
 
     bindings = {"nlayers": nlayers, "nheads": nheads, "ntokens": 6, "nvocab": 11, "dmodel": 8,
                 "dqueries": 4, "dkeys": 4, "dvalues": 5, "dffnhidden": 16}

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from agrippa.analysis import analyze
-from agrippa.syntax import parse
-from agrippa.values import ValueError_, evaluate, parse_value
+from agrippa.sema.analysis import analyze
+from agrippa.sema.values import ValueError_, evaluate, parse_value
+from agrippa.syntax.parser import parse
 
 
 def test_every_attribute_name_and_value_has_its_range():

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from agrippa.analysis import analyze
+from agrippa.sema.analysis import analyze
 
 NODE = '<node op="Relu"><input src="x"/><output name="y"/></node>\n'
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agrippa.analysis import analyze
-from agrippa.syntax import parse
+from agrippa.sema.analysis import analyze
+from agrippa.syntax.parser import parse
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT / "bench"))

@@ -1,4 +1,4 @@
-"""Tests for the ONNX op catalog (agrippa.ops)."""
+"""Tests for the ONNX op catalog (agrippa.sema.ops)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import onnx
 import pytest
 
-from agrippa import ops
-from agrippa.ops import AttrError, ParsedAttr
+from agrippa.sema import ops
+from agrippa.sema.ops import AttrError, ParsedAttr, catalog, docs
 
 
 def op(name: str, opset: int = 13) -> ops.OpSchema:
@@ -91,15 +91,15 @@ def test_inputs_optional_and_variadic() -> None:
 
 
 def test_catalog_build_time_and_cache() -> None:
-    ops._catalog.cache_clear()
+    catalog._catalog.cache_clear()
     start = time.perf_counter()
     ops.all_ops(15)
     elapsed = time.perf_counter() - start
     print(f"building the opset-15 catalog took {elapsed * 1000:.1f} ms")
-    before = ops._catalog.cache_info().hits
+    before = catalog._catalog.cache_info().hits
     first = ops.get_op("MatMul", 15)
     assert ops.get_op("MatMul", 15) is first
-    assert ops._catalog.cache_info().hits >= before + 2
+    assert catalog._catalog.cache_info().hits >= before + 2
 
 
 # ----------------------------------------------------------------------------- did you mean
@@ -294,7 +294,7 @@ def test_op_markdown_trims_long_docs() -> None:
     for schema in ops.all_ops(17):
         md = ops.op_markdown(schema)
         doc_part = md.split("\n---\n", 1)[-1]
-        assert len(doc_part) < ops._DOC_LIMIT + 20, schema.name
+        assert len(doc_part) < docs.DOC_LIMIT + 20, schema.name
 
 
 def test_attribute_inputs_run_in_onnxruntime() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agrippa import reparse as rp
-from agrippa.syntax import SourceFile, parse
+from agrippa.syntax import reparse as rp
+from agrippa.syntax.parser import SourceFile, parse
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -129,13 +129,13 @@ def test_an_edit_that_leaves_a_block_open_falls_back_and_keeps_the_previous_tree
 
 def test_a_large_file_reparses_only_what_the_edit_touched(monkeypatch: pytest.MonkeyPatch) -> None:
     scanned: list[tuple[int, int]] = []
-    real_scan = rp._Parser.scan
+    real_scan = rp.Scanner.scan
 
     def spy(self, start: int, stop: int) -> int:
         scanned.append((start, stop))
         return real_scan(self, start, stop)
 
-    monkeypatch.setattr(rp._Parser, "scan", spy)
+    monkeypatch.setattr(rp.Scanner, "scan", spy)
     text = large_model(15_000)
     old = parse("m.agr", text)
     scanned.clear()

@@ -10,18 +10,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_paths import CASES, missing_reason
 
 torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
-tb = pytest.importorskip("agrippa.torch_bridge")
+tb = pytest.importorskip("agrippa.backend.torch_bridge")
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-CASES = Path("/work/shared/conformance/cases")
 ALL_CASES = sorted(p.parent.name for p in CASES.glob("*/ref.onnx"))
 RTOL, ATOL = 1e-4, 1e-5
 
-pytestmark = pytest.mark.skipif(not ALL_CASES, reason="reference cases not available")
+pytestmark = pytest.mark.skipif(not ALL_CASES, reason=missing_reason(CASES))
 
 
 def load_case(cid: str) -> tuple[onnx.ModelProto, dict[str, np.ndarray], list[str]]:
@@ -260,7 +260,7 @@ def test_torchvision_placeholder_or_real() -> None:
 
 
 def read_weights(path: Path) -> dict[str, np.ndarray]:
-    weights = sys.modules.get("agrippa.weights")
+    weights = sys.modules.get("agrippa.backend.weights")
     loader = getattr(weights, "load_weights", None)
     if loader is not None:
         return dict(loader(path))
@@ -272,7 +272,7 @@ def read_weights(path: Path) -> dict[str, np.ndarray]:
 def weights_module(monkeypatch: pytest.MonkeyPatch) -> None:
     """Use agrippa.weights when it exists, else a temporary pickle-writing stand-in."""
     try:
-        import agrippa.weights as real
+        import agrippa.backend.weights as real
 
         if hasattr(real, "save_weights"):
             return
@@ -283,9 +283,9 @@ def weights_module(monkeypatch: pytest.MonkeyPatch) -> None:
         with open(path, "wb") as fh:
             pickle.dump(dict(weights), fh)
 
-    stand_in = types.ModuleType("agrippa.weights")
+    stand_in = types.ModuleType("agrippa.backend.weights")
     stand_in.save_weights = save_weights
-    monkeypatch.setitem(sys.modules, "agrippa.weights", stand_in)
+    monkeypatch.setitem(sys.modules, "agrippa.backend.weights", stand_in)
 
 
 def test_save_torch_model(tmp_path: Path, weights_module: None) -> None:

@@ -19,10 +19,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from agrippa.project import load_config  # noqa: E402
+from agrippa.backend.weights import load_weights  # noqa: E402
+from agrippa.project.config import load_config  # noqa: E402
 from agrippa.train import validate_train_config  # noqa: E402
 from agrippa.train.cli import main as train_main  # noqa: E402
-from agrippa.weights import load_weights  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -121,7 +121,7 @@ def test_cli_reports_config_errors(tmp_path: Path) -> None:
 
 
 def test_learning_rate_schedules() -> None:
-    from agrippa.train.config import TrainConfig
+    from agrippa.project.train_config import TrainConfig
     from agrippa.train.optim import learning_rate
 
     cfg = TrainConfig(schedule="inverse_sqrt", warmup=100, lr_scale=2.0)
@@ -276,8 +276,8 @@ def test_ctrl_c_under_nproc_stops_every_worker_cleanly(tmp_path: Path) -> None:
 def test_batched_path_matches_vmap(example: str, tmp_path: Path) -> None:
     import onnx
 
-    from agrippa.compile import compile_project
-    from agrippa.torch_bridge import batched, onnx_to_torch
+    from agrippa.backend.compile import compile_project
+    from agrippa.backend.torch_bridge import batched, onnx_to_torch
     from agrippa.train.batching import native_batched
 
     if not (ROOT / "examples" / example).is_dir():

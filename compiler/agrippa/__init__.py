@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .diagnostics import CompileError, Diagnostic, Severity
+from agrippa.base.diagnostics import CompileError, Diagnostic, Severity
+from agrippa.project.config import META_FNAME, WEIGHTS_FNAME
 
 __version__ = "2.0.0.dev0"
 
-WEIGHTS_FNAME = "weights.pkl"
-META_FNAME = "meta.json"
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import export
-    from .torch_bridge import batched, onnx_to_torch
+    from agrippa.api import export
+    from agrippa.backend.torch_bridge import batched, onnx_to_torch
 
 __all__ = ["export", "onnx_to_torch", "batched", "utils", "CompileError", "Diagnostic", "Severity",
            "WEIGHTS_FNAME", "META_FNAME"]
@@ -25,11 +24,11 @@ __all__ = ["export", "onnx_to_torch", "batched", "utils", "CompileError", "Diagn
 
 def __getattr__(name: str):
     if name == "export":
-        from .api import export
+        from agrippa.api import export
 
         return export
     if name in ("onnx_to_torch", "batched"):
-        from . import torch_bridge
+        from agrippa.backend import torch_bridge
 
         return getattr(torch_bridge, name)
     if name == "utils":

@@ -1,11 +1,11 @@
-"""The original package's Python API (LANGUAGE.md §8), kept call-for-call."""
+"""The original package's Python API (docs/language.md §8), kept call-for-call."""
 from __future__ import annotations
 
 import json
 import os
 import sys
 
-from .compile import compile_project
+from agrippa.backend.compile import compile_project
 
 
 def export(infile, outfile=None, producer="Unknown", graph_name="Unknown", write_weights=True,
@@ -41,7 +41,7 @@ def export(infile, outfile=None, producer="Unknown", graph_name="Unknown", write
 
 def write_log(model, path: str) -> None:
     """A JSON listing of nodes, graph inputs, outputs and initializers."""
-    from .weights import atomic_writer
+    from agrippa.backend.weights import atomic_writer
 
     g = model.graph
     data = {

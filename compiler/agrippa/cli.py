@@ -5,20 +5,8 @@ import argparse
 import os
 import sys
 
-from .diagnostics import CompileError, Diagnostic, Severity
-
-
-def parse_binding(text: str) -> tuple[str, object]:
-    """`--bind N=V` → (N, V) with V an int, a float or else the text (an argparse type)."""
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    for conv in (int, float):
-        try:
-            return name.strip(), conv(value.strip())
-        except ValueError:
-            pass
-    return name.strip(), value.strip()
+from agrippa.base.diagnostics import CompileError, Diagnostic, Severity
+from agrippa.project.bindings import parse_binding
 
 
 def _display(path: str) -> str:
@@ -45,7 +33,7 @@ def _json_with_display(diags: list[Diagnostic]) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .analysis import analyze
+    from agrippa.sema.analysis import analyze
 
     an = analyze(args.path, bindings=dict(args.bind), index=args.index, profile=args.profile)
     print_diagnostics(an.diagnostics, args.format)
@@ -57,7 +45,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from .compile import compile_project
+    from agrippa.backend.compile import compile_project
 
     try:
         res = compile_project(args.path, args.output, bindings=dict(args.bind), index=args.index,
@@ -111,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .runtime import tune_gc
+    from agrippa.base.runtime import tune_gc
 
     args = build_parser().parse_args(argv)
     tune_gc()

@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 import os
 
-from . import WEIGHTS_FNAME
+from agrippa.project.config import WEIGHTS_FNAME
 
 
 def find_params(substring: str, proj_dir: str, weights_fname: str = WEIGHTS_FNAME) -> dict:
     """The weights whose names contain `substring` (read without running any code)."""
-    from .weights import load_weights
+    from agrippa.backend.weights import load_weights
 
     weights = load_weights(os.path.join(proj_dir, weights_fname))
     return {k: v for k, v in weights.items() if substring in k}
@@ -17,7 +17,7 @@ def find_params(substring: str, proj_dir: str, weights_fname: str = WEIGHTS_FNAM
 
 def save_torch_model(model, proj_dir: str, weights_fname: str = WEIGHTS_FNAME):
     """Write a trained module's initializers back to the project's weights file, atomically."""
-    from .torch_bridge import save_torch_model as _save
+    from agrippa.backend.torch_bridge import save_torch_model as _save
 
     return _save(model, proj_dir, weights_fname)
 

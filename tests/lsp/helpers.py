@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+from ide.projects import SOURCED_PROJECT  # noqa: F401  (the tests open it)
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 from pytest_lsp.client import default_feature
@@ -112,49 +113,6 @@ def apply_edits(text: str, edits: list[lsp.TextEdit]) -> str:
     for e in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
         text = text[:offset(e.range.start)] + e.new_text + text[offset(e.range.end):]
     return text
-
-
-SOURCED_PROJECT = {
-    "main.agr": """<model>
-    <import from="x" dim="[3, 4]" />
-    <block title="Main">
-        <node op="Identity" title="Feed">
-            <input src="x" />
-            <output name="enc$inp" />
-        </node>
-        <block src="sub/enc.agr" name="enc" />
-        <node op="Relu" title="R">
-            <input src="enc$result" />
-            <output name="y" />
-        </node>
-        <node op="Add" title="Sum">
-            <input src="y" />
-            <input src="x" />
-            <output name="z" />
-        </node>
-    </block>
-    <export from="z" dim="[3, 4]" />
-</model>
-""",
-    "sub/enc.agr": """<block title="Enc">
-    <import from="inp" />
-    <!-- a shared weight,
-         declared twice -->
-    <node op="MatMul" title="Lin">
-        <input src="inp" />
-        <params name="W" dim="[4, 4]" shared="yes" />
-        <output name="h" />
-    </node>
-    <node op="MatMul" title="Lin2">
-        <input src="h" />
-        <params name="W" dim="[4, 4]" shared="yes" />
-        <output name="result" />
-    </node>
-    <export from="result" />
-</block>
-""",
-}
-"""A project whose index sources sub/enc.agr as `enc` (names `enc$inp`, `enc$result`)."""
 
 
 async def open_project(client: LanguageClient, root: Path, files: dict[str, str], name: str = "main.agr",

@@ -1,4 +1,5 @@
-"""Quick fixes from the checker's fixes, and adding a missing binding to agrippa.toml."""
+"""Quick fixes end to end: the checker's fixes, and adding a missing binding to agrippa.toml.
+(More in tests/ide/test_actions.py.)"""
 from __future__ import annotations
 
 from lsprotocol import types as lsp
@@ -39,14 +40,6 @@ async def test_unknown_op_typo_is_fixed(client: LanguageClient, tmp_path):
     assert list(actions[0].diagnostics) == op
     fixed = apply_edits(MODEL, edits_by_uri(actions[0].edit)[uri])
     assert '<node op="Relu">' in fixed
-
-
-async def test_dims_becomes_dim(client: LanguageClient, tmp_path):
-    make_project(tmp_path, {"model.agr": MODEL})
-    uri = open_file(client, tmp_path / "model.agr")
-    diags = await diagnostics_for(client, uri, until=lambda d: any(x.code == "dims-for-dim" for x in d))
-    [action] = await actions_for(client, uri, [d for d in diags if d.code == "dims-for-dim"])
-    assert '<output name="y" dim="[3, 4]" />' in apply_edits(MODEL, edits_by_uri(action.edit)[uri])
 
 
 async def test_a_missing_binding_is_added_to_the_toml(client: LanguageClient, tmp_path):

@@ -82,7 +82,7 @@ async def test_a_change_after_a_pause_is_analysed_at_once_and_a_burst_is_debounc
         runs.append(path)
         return None  # nothing to publish in this test
 
-    pub = Publisher(SimpleNamespace(model=SimpleNamespace(fresh_analysis_for=fresh_analysis_for)))
+    pub = Publisher(None, SimpleNamespace(fresh_analysis_for=fresh_analysis_for))
     path = str(tmp_path / "model.agr")
     assert pub.schedule(path) == 0  # the first change: analysed at once
     assert pub.schedule(path) == DEBOUNCE_S  # typing on: wait for a pause

@@ -1,4 +1,5 @@
-"""Go to definition, find references and document links, across a sourced file."""
+"""Go to definition, find references and document links end to end, across a sourced file.
+(Every kind of target is tested on `agrippa.ide.navigation` in tests/ide/test_navigation.py.)"""
 from __future__ import annotations
 
 from lsprotocol import types as lsp
@@ -30,16 +31,6 @@ async def test_definition_through_a_prefix_lands_in_the_sourced_file(client: Lan
     assert (loc.range.start.line, loc.range.start.character) == (p.line, p.character)
 
 
-async def test_definition_of_a_local_name_and_of_a_sourced_import(client: LanguageClient, tmp_path):
-    uri, text = await open_project(client, tmp_path, SOURCED_PROJECT)
-    [loc] = await definition(client, uri, text, '<input src="y"', 13)
-    assert at(loc) == ("main.agr", *_span(text, 'name="y"', 6, 1))
-    enc_uri = path_to_uri(str(tmp_path / "sub" / "enc.agr"))
-    enc = SOURCED_PROJECT["sub/enc.agr"]
-    [loc] = await definition(client, enc_uri, enc, 'src="inp"', 6)  # the parent feeds enc$inp
-    assert at(loc) == ("main.agr", *_span(text, 'name="enc$inp"', 6, 7))
-
-
 async def test_block_source_goes_to_the_file_and_is_a_document_link(client: LanguageClient, tmp_path):
     uri, text = await open_project(client, tmp_path, SOURCED_PROJECT)
     [loc] = await definition(client, uri, text, 'src="sub/enc.agr"', 8)
@@ -47,19 +38,6 @@ async def test_block_source_goes_to_the_file_and_is_a_document_link(client: Lang
     links = await client.text_document_document_link_async(lsp.DocumentLinkParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri)))
     assert [(link.target, link.range.start.line) for link in links] == [(loc.uri, 7)]
-
-
-async def test_var_goes_to_its_binding_and_shared_params_to_the_first_declaration(client: LanguageClient, tmp_path):
-    files = dict(SOURCED_PROJECT, **{"agrippa.toml": "[model]\nopset = 13\n\n[bindings]\nn = 3\n"})
-    files["main.agr"] = files["main.agr"].replace('dim="[3, 4]" />\n    <block', 'dim="[var(n), 4]" />\n    <block')
-    uri, text = await open_project(client, tmp_path, files)
-    [loc] = await definition(client, uri, text, "var(n)", 4)
-    assert at(loc) == ("agrippa.toml", 4, 0, 1)
-    enc_uri = path_to_uri(str(tmp_path / "sub" / "enc.agr"))
-    enc = files["sub/enc.agr"]
-    second_w = 'name="W" dim="[4, 4]" shared="yes" />\n        <output name="result"'
-    [loc] = await definition(client, enc_uri, enc, second_w, 6)
-    assert at(loc) == ("enc.agr", *_span(enc, 'name="W"', 6, 1))
 
 
 async def test_references_across_files_with_and_without_the_declaration(client: LanguageClient, tmp_path):

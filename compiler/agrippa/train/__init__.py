@@ -6,6 +6,6 @@ imported only when training starts.
 """
 from __future__ import annotations
 
-from .config import TrainConfig, validate_train_config
+from agrippa.project.train_config import TrainConfig, validate_train_config
 
 __all__ = ["TrainConfig", "validate_train_config"]

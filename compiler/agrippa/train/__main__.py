@@ -1,6 +1,6 @@
 """`python -m agrippa.train PROJECT ...` (the same as `agrippa train`)."""
 import sys
 
-from .cli import main
+from agrippa.train.cli import main
 
 sys.exit(main())

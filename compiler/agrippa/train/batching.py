@@ -269,7 +269,7 @@ class NativeBatched(nn.Module):
     def __init__(self, module: nn.Module, ops: list[Any], inputs: list[str], ranks: dict[str, int],
                  outputs: list[str], consts: dict[str, torch.Tensor]) -> None:
         super().__init__()
-        from ..torch_bridge import BatchedModule
+        from agrippa.backend.torch_bridge import BatchedModule
 
         self.module = module
         self.ops = ops

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from ..weights import atomic_writer
+from agrippa.backend.weights import atomic_writer
 
 FORMAT = 1
 

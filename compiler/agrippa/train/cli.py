@@ -9,10 +9,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..cli import parse_binding  # one --bind rule for every command
-from ..diagnostics import CompileError, Diagnostic
-from ..project import CONFIG_FNAME, load_config
-from .config import TrainConfig, validate_train_config
+from agrippa.base.diagnostics import CompileError, Diagnostic
+from agrippa.project.bindings import parse_binding  # one --bind rule for every command
+from agrippa.project.config import CONFIG_FNAME, load_config
+from agrippa.project.train_config import TrainConfig, validate_train_config
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -107,12 +107,12 @@ def run(args: argparse.Namespace) -> int:
         cfg.steps, cfg.epochs = args.steps, None
     if args.device:
         cfg.device = args.device
-    from . import dist
+    from agrippa.train import dist
 
     if args.nproc > 1 and not dist.in_torchrun():
         return dist.launch(args.nproc, _argv(args))
-    from .loop import TrainOptions, train
-    from .model import TrainError
+    from agrippa.train.loop import TrainOptions, train
+    from agrippa.train.model import TrainError
 
     opts = TrainOptions(project, profile=args.profile, bindings=dict(args.bind), resume=args.resume,
                         reinit=args.reinit, json_progress=args.json_progress, fast=not args.vmap)

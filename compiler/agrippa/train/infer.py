@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..diagnostics import CompileError
-from .cli import EXIT_ERROR, EXIT_USAGE, parse_binding
+from agrippa.base.diagnostics import CompileError
+from agrippa.train.cli import EXIT_ERROR, EXIT_USAGE, parse_binding
 
 
 def _input_arg(text: str) -> tuple[str, str]:
@@ -76,7 +76,7 @@ def infer(onnx_path: str, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndar
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compile import compile_project
+    from agrippa.backend.compile import compile_project
 
     inputs: dict[str, np.ndarray] = {}
     for name, path in args.input:
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     names = {t.name: el.get("from") or t.name for t, el in result.analysis.graph.outputs}
     outputs = {names.get(k, k): v for k, v in outputs.items()}
     if args.output:
-        from ..weights import atomic_writer
+        from agrippa.backend.weights import atomic_writer
 
         with atomic_writer(args.output) as f:
             np.savez(f, **outputs)

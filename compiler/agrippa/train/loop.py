@@ -15,15 +15,15 @@ from typing import IO, Any
 
 import torch
 
-from ..weights import save_weights
-from . import dist
-from .checkpoint import load_checkpoint, save_checkpoint, signature
-from .config import TrainConfig
-from .data import DataError, Source, open_source, stream
-from .losses import make_loss
-from .model import Model, TrainError, build, prepare
-from .optim import d_model_of, learning_rate, make_optimizer, set_lr
-from .progress import LossLog, Progress, plot_losses
+from agrippa.backend.weights import save_weights
+from agrippa.project.train_config import TrainConfig
+from agrippa.train import dist
+from agrippa.train.checkpoint import load_checkpoint, save_checkpoint, signature
+from agrippa.train.data import DataError, Source, open_source, stream
+from agrippa.train.losses import make_loss
+from agrippa.train.model import Model, TrainError, build, prepare
+from agrippa.train.optim import d_model_of, learning_rate, make_optimizer, set_lr
+from agrippa.train.progress import LossLog, Progress, plot_losses
 
 
 @dataclass

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from .data import call_with_accepted, load_callable
+from agrippa.train.data import call_with_accepted, load_callable
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 

@@ -11,7 +11,7 @@ import onnx
 import torch
 from onnx import helper
 
-from ..compile import CompileResult, compile_project, weights_path_for
+from agrippa.backend.compile import CompileResult, compile_project, weights_path_for
 
 
 class TrainError(Exception):
@@ -63,7 +63,7 @@ def build(project: str, out_dir: str, *, bindings: Mapping[str, Any], profile: s
           seed: int, reinit: bool, write_weights: bool, device: torch.device,
           fast: bool = True) -> Model:
     """Compile `project` into `out_dir` and convert it; `fast` uses the batched path if it can."""
-    from ..torch_bridge import batched, onnx_to_torch
+    from agrippa.backend.torch_bridge import batched, onnx_to_torch
 
     result = compile_project(project, os.path.join(out_dir, "model.onnx"), bindings=dict(bindings),
                              profile=profile, seed=seed, reinit=reinit, write_weights=write_weights)
@@ -80,7 +80,7 @@ def build(project: str, out_dir: str, *, bindings: Mapping[str, Any], profile: s
     module = onnx_to_torch(proto)
     runner: torch.nn.Module | None = None
     if fast:
-        from .batching import native_batched
+        from agrippa.train.batching import native_batched
 
         runner = native_batched(module, proto)
     if runner is None:

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from typing import IO, Any
 
-from ..weights import atomic_writer
+from agrippa.backend.weights import atomic_writer
 
 LOG_FIELDS = ("step", "loss", "lr", "elapsed", "eval_loss")
 

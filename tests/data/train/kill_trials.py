@@ -21,9 +21,9 @@ def main() -> None:
     project, trials, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     import torch
 
+    from agrippa.backend.weights import load_weights
     from agrippa.train.checkpoint import load_checkpoint
     from agrippa.train.cli import main as train_main
-    from agrippa.weights import load_weights
 
     wpath = os.path.join(project, "weights.safetensors")
     torch.set_num_threads(1)  # before any op: no thread pool to break across fork()

@@ -1,0 +1,36 @@
+"""Hover: shapes, op docs, parameters, blocks and bound names (`agrippa.ide.hover`)."""
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as lsp
+
+from agrippa.ide.hover import hover
+
+from ..convert import from_lsp_position, to_lsp_range, uri_to_path
+
+if TYPE_CHECKING:
+    from ..language_server import AgrippaServer
+
+
+def markup_kind(server: AgrippaServer) -> lsp.MarkupKind:
+    """Markdown unless the client says it only shows plain text."""
+    try:
+        formats = server.client_capabilities.text_document.hover.content_format
+    except AttributeError:
+        formats = None
+    if formats and lsp.MarkupKind.Markdown not in formats:
+        return lsp.MarkupKind.PlainText
+    return lsp.MarkupKind.Markdown
+
+
+def register(server: AgrippaServer) -> None:
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    async def on_hover(ls: AgrippaServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        path, pos = uri_to_path(params.text_document.uri), from_lsp_position(params.position)
+        got = await asyncio.to_thread(hover, ls.host, path, pos)  # may wait for the symbolic shapes
+        if got is None:
+            return None
+        return lsp.Hover(contents=lsp.MarkupContent(kind=markup_kind(ls), value=got.text),
+                         range=to_lsp_range(got.range) if got.range is not None else None)

@@ -1,0 +1,116 @@
+"""Compiling a project: analysis, parameter values, the ONNX file, weights written back."""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from agrippa.backend.initializers import InitError
+from agrippa.base.diagnostics import CompileError, Diagnostic, Range, Severity
+from agrippa.sema.analysis import Analysis, analyze
+
+WEIGHTS_PKL = "weights.pkl"
+WEIGHTS_SAFETENSORS = "weights.safetensors"
+
+
+@dataclass
+class CompileResult:
+    onnx_path: str
+    weights_path: str | None
+    analysis: Analysis
+    fresh: list[str] = field(default_factory=list)  # parameters initialized in this compile
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.analysis.diagnostics if not d.is_error]
+
+
+def weights_path_for(project_dir: str, configured: str | None = None) -> str:
+    """The project's weights file: configured, else an existing weights.pkl, else safetensors."""
+    if configured:
+        return os.path.join(project_dir, configured)
+    pkl = os.path.join(project_dir, WEIGHTS_PKL)
+    if os.path.exists(pkl):
+        return pkl
+    return os.path.join(project_dir, WEIGHTS_SAFETENSORS)
+
+
+def read_meta(project_dir: str) -> dict:
+    from agrippa.project.config import META_FNAME
+
+    path = os.path.join(project_dir, META_FNAME)
+    try:
+        with open(path, encoding="utf-8") as f:
+            meta = json.load(f)
+        return meta if isinstance(meta, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def compile_project(path: str, out: str | None = None, *, bindings: dict | None = None,
+                    index: str | None = None, profile: str | None = None, reinit: bool = False,
+                    write_weights: bool = True, producer: str | None = None, graph_name: str | None = None,
+                    seed: int | None = None, external_data: bool | None = None,
+                    progress: Callable[[str, float], None] | None = None) -> CompileResult:
+    """Compile the project at `path` to ONNX; raises CompileError with diagnostics on errors."""
+    from agrippa.backend.onnx_export import build_model, param_values, save_model
+    from agrippa.backend.weights import load_weights, save_weights
+
+    def report(stage: str, frac: float) -> None:
+        if progress is not None:
+            progress(stage, frac)
+
+    report("analysing", 0.0)
+    an = analyze(path, bindings=bindings, index=index, profile=profile, strict=True)
+    if an.errors or an.graph is None:
+        raise CompileError(an.diagnostics)
+    graph = an.graph
+    wpath = weights_path_for(an.project_dir, an.config.weights)
+    stored: dict[str, np.ndarray] = {}
+    if not reinit and os.path.exists(wpath):
+        stored = load_weights(wpath)
+    rng = np.random.default_rng(seed)
+    try:
+        values, fresh = param_values(graph, stored, rng, lambda k, n: report("initializing", k / max(n, 1)))
+    except InitError as e:
+        raise CompileError([Diagnostic(wpath, Range.of(0, 0, 0, 0), Severity.ERROR, "weights-mismatch", str(e))]) from None
+    meta = read_meta(an.project_dir)
+    producer = producer or meta.get("producer") or "Unknown"
+    graph_name = graph_name or meta.get("graph_name") or "Unknown"
+    output_dims = _output_dims(an)
+    report("building", 0.9)
+    model = build_model(graph, values, producer=producer, graph_name=graph_name, output_dims=output_dims)
+    if out is None:
+        out = os.path.join(an.project_dir, os.path.splitext(os.path.basename(an.index or "model"))[0] + ".onnx")
+    save_model(model, out, external_data)
+    written = None
+    if write_weights and (fresh or not os.path.exists(wpath) or reinit):
+        save_weights(wpath, values)
+        written = wpath
+    report("done", 1.0)
+    return CompileResult(out, written, an, fresh)
+
+
+def _output_dims(an: Analysis) -> dict[str, tuple]:
+    """Each graph output's dims: the inferred shape when it is concrete (a stale `dim` on the
+    export is a warning, and must not make the model invalid), else the dims written there."""
+    from agrippa.sema.values import evaluate, parse_value
+
+    dims = {}
+    for t, el in an.graph.outputs:
+        if t.shape is not None and all(isinstance(d, int) for d in t.shape):
+            dims[t.name] = tuple(t.shape)
+            continue
+        text = el.get("dim")
+        if not text:
+            continue
+        try:
+            v = evaluate(parse_value(text), an.bindings, symbolic=False)
+        except Exception:  # an unusable hint: the inferred shape is used instead
+            continue
+        if isinstance(v, list) and all(isinstance(d, int) for d in v):
+            dims[t.name] = tuple(v)
+    return dims

@@ -1,0 +1,1 @@
+"""The ground every layer stands on: diagnostics as data, text positions, suggestions."""

@@ -1,0 +1,154 @@
+"""The registry of diagnostic codes: one row a code, like lemminx's code tables.
+
+Each code has its default severity, the part of the markup its range marks, the quick
+fixes it offers and a one-line summary. `docs/diagnostics.md` is generated from this
+table (`python -m agrippa.base.codes > docs/diagnostics.md`; a test keeps it in sync),
+and the language server links each diagnostic to its anchor there (`codeDescription`).
+Every diagnostic any phase makes must use a code from here: the test suite turns on
+`strict()`, under which an unknown code raises at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from agrippa.base import diagnostics
+from agrippa.base.diagnostics import Severity
+
+ERR, WARN, INFO, HINT = Severity.ERROR, Severity.WARNING, Severity.INFORMATION, Severity.HINT
+
+
+@dataclass(frozen=True)
+class Code:
+    name: str
+    severity: Severity  # the default; a phase may lower or raise it (strict compile, rep copies)
+    marks: str  # what the diagnostic's range covers
+    summary: str
+    fixes: str = ""  # the quick fixes offered, if any
+    phase: str = ""
+
+    @property
+    def anchor(self) -> str:
+        return self.name
+
+
+_ROWS: list[tuple] = [
+    # phase "syntax": the recovering XML parser
+    ("xml-syntax", ERR, "the malformed text", "the text is not well-formed XML", "", "syntax"),
+    ("xml-empty", ERR, "the start of the file", "the file has no root element", "", "syntax"),
+    ("xml-entity", ERR, "the entity reference", "an unknown entity; entities are never expanded", "", "syntax"),
+    ("xml-doctype", ERR, "the DOCTYPE declaration", "a DTD; DTDs and external entities are never loaded", "", "syntax"),
+    ("xml-duplicate-attribute", ERR, "the second attribute's name", "an attribute written twice on one element", "", "syntax"),
+    ("xml-too-deep", ERR, "the element past the depth limit", "elements nest deeper than the parser allows", "", "syntax"),
+    ("file-unreadable", ERR, "the start of the file", "the file cannot be read (missing, too large, not UTF-8)", "", "project"),
+    # phase "project": agrippa.toml and the index file
+    ("config", ERR, "the key in agrippa.toml", "a key of agrippa.toml has a wrong type or value", "", "project"),
+    ("config-syntax", ERR, "the TOML syntax error", "agrippa.toml is not valid TOML", "", "project"),
+    ("train-config", ERR, "the key in agrippa.toml's [train] table", "a [train] key is unknown or ill-typed", "", "project"),
+    ("no-index", ERR, "the project folder", "the project has no .agr or .xml file", "", "project"),
+    ("index-choice", INFO, "the start of the chosen index file", "several candidate index files: which one was chosen", "", "project"),
+    # phase "schema": the XSD
+    ("schema-invalid", ERR, "the offending element or attribute", "the file breaks the Agrippa schema", "", "schema"),
+    ("schema-bad-root", ERR, "the root tag name", "the root element is not <model>", "", "schema"),
+    ("schema-bad-value", ERR, "the attribute value", "an attribute value does not match its type", "replace with a close allowed value", "schema"),
+    ("schema-missing-attribute", ERR, "the tag name", "a required attribute is missing", "insert the attribute", "schema"),
+    ("schema-missing-element", ERR, "the tag name of the parent", "a required child element is missing", "", "schema"),
+    ("schema-unexpected-element", ERR, "the child's tag name", "an element where the schema allows none of its kind", "", "schema"),
+    ("schema-unexpected-text", ERR, "the text", "text inside an element that takes none", "", "schema"),
+    ("schema-unknown-attribute", ERR, "the attribute name", "an attribute the schema does not know", "rename to the closest known attribute", "schema"),
+    ("schema-unknown-element", ERR, "the tag name", "an element the schema does not know", "rename to the closest known element", "schema"),
+    # phase "values": var() and expr()
+    ("value-syntax", ERR, "the value, or the character where it goes wrong", "the attribute's value is not valid JSON after substitution", "", "values"),
+    ("expr-syntax", ERR, "the offending part of the expression", "an expr() that does not parse", "", "values"),
+    ("expr-value", ERR, "the operand or operation", "an expr() that cannot be evaluated (division by zero, non-number)", "", "values"),
+    ("value-too-large", ERR, "the number or expression", "a value past the bounds on length, magnitude or power", "", "values"),
+    ("unbound-var", ERR, "the var()/expr() name", "a name with no binding (an error when compiling; symbolic in the editor)", "add a binding to agrippa.toml", "values"),
+    ("bad-dim", ERR, "the dim value", "a dim that is not a list of whole numbers", "", "values"),
+    ("bad-count", ERR, "the rep/stretch value", "a rep or stretch count that is not a whole number ≥ 1", "", "values"),
+    # phase "expand": blocks, nodes, names
+    ("bad-root", ERR, "the root tag name", "the index root is not <model>, or a sourced root not <model>/<block>", "", "expand"),
+    ("unknown-op", ERR, "the op value", "an op the ONNX catalog of the project's opset does not have", "replace with a close op name", "expand"),
+    ("unknown-attribute", ERR, "the attribute name", "an attribute the node's op does not take", "rename to the closest attribute", "expand"),
+    ("ignored-attribute", WARN, "the attribute name", "an attribute that has no effect here (the original ignores it)", "", "expand"),
+    ("bad-attribute", ERR, "the attribute value", "an op attribute of the wrong type", "", "expand"),
+    ("missing-attribute", ERR, "the op value", "a required op attribute is missing", "insert the attribute", "expand"),
+    ("arity", ERR, "the op value", "the node has too few or too many inputs or outputs for its op", "", "expand"),
+    ("undefined-tensor", ERR, "the src/from value", "a reference to a tensor no node defines", "rename to the closest defined tensor", "expand"),
+    ("use-before-definition", ERR, "the src/from value", "a tensor used above the node that defines it", "", "expand"),
+    ("duplicate-name", ERR, "the second import's from value", "a block imports the same name twice", "", "expand"),
+    ("duplicate-output", ERR, "the second output's name value", "two outputs define the same tensor", "", "expand"),
+    ("bad-name", ERR, "the offending character or name", "a defined name containing '$' or '.'", "", "expand"),
+    ("rep-and-stretch", ERR, "the stretch attribute name", "rep and stretch on one block", "", "expand"),
+    ("rep-without-io", ERR, "the rep/stretch attribute name", "a repeated block without import or export", "", "expand"),
+    ("too-many-copies", ERR, "the rep/stretch value", "a rep or stretch count past the expansion budget", "", "expand"),
+    ("too-many-nodes", ERR, "the rep/stretch value or node tag", "the expanded model exceeds the node budget", "", "expand"),
+    ("missing-source", ERR, "the src value", "a sourced file that does not exist or cannot be read", "", "expand"),
+    ("source-cycle", ERR, "the src value", "sourced files that source each other", "", "expand"),
+    ("source-too-deep", ERR, "the src value", "sourced blocks nested past the depth limit", "", "expand"),
+    ("sourced-with-children", ERR, "the block tag name", "a sourced block tag with children", "", "expand"),
+    ("sourced-without-name", ERR, "the block tag name", "a sourced block without a name prefix", "", "expand"),
+    ("shared-dims-differ", ERR, "the second dim value", "a shared parameter declared with different dims", "", "expand"),
+    # phase "check": the checker over trees and IR
+    ("root-io-without-dim", ERR, "the import/export tag name", "a model-root import or export without dim", "", "check"),
+    ("dims-for-dim", WARN, "the dims attribute name", "`dims` written where `dim` was meant", "rename to dim", "check"),
+    ("unknown-init", ERR, "the init value", "an init kind that does not exist", "replace with a close init kind", "check"),
+    ("init-args", ERR, "the init_args value (or init)", "init_args of the wrong length or type for its init", "", "check"),
+    ("unused-output", HINT, "the output's name value", "an output nothing reads", "", "check"),
+    # phase "shapes": symbolic shape inference
+    ("shape-mismatch", ERR, "the input whose shape breaks the rule", "dimensions that must agree differ", "", "shapes"),
+    ("possible-shape-mismatch", WARN, "the input whose shape may break the rule", "dimensions with different names that may still be equal", "", "shapes"),
+    ("rank-mismatch", ERR, "the input of the wrong rank", "an input of a rank the op does not accept", "", "shapes"),
+    ("bad-axis", ERR, "the axis attribute value", "an axis outside the input's rank", "", "shapes"),
+    ("shape-error", ERR, "the op value or input", "the op's shape rule (or ONNX's inference) rejects the inputs", "", "shapes"),
+    ("stale-dim", WARN, "the dim hint value", "a dim hint that disagrees with the inferred shape", "replace with the inferred shape", "shapes"),
+    # phase "backend": compiling with weights
+    ("weights-mismatch", ERR, "the weights file", "a stored weight whose shape does not fit its declared dims", "", "backend"),
+]
+
+CODES: dict[str, Code] = {r[0]: Code(*r) for r in _ROWS}
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "diagnostics.md"
+
+
+def get(name: str) -> Code | None:
+    return CODES.get(name)
+
+
+def doc_url(name: str) -> str | None:
+    """A link to the code's entry in docs/diagnostics.md (a file URL: it works offline)."""
+    if name not in CODES or not DOCS.is_file():
+        return None
+    return DOCS.as_uri() + "#" + CODES[name].anchor
+
+
+def _check(code: str) -> None:
+    if code not in CODES:
+        raise AssertionError(f"diagnostic code {code!r} is not registered in agrippa.base.codes")
+
+
+def strict(on: bool = True) -> None:
+    """Make every Diagnostic check its code against the registry (the tests turn this on)."""
+    diagnostics.CODE_CHECK = _check if on else None
+
+
+def render_markdown() -> str:
+    """docs/diagnostics.md: every code with its severity, range, fixes and summary."""
+    out = ["# Diagnostic codes", "",
+           "Generated from `compiler/agrippa/base/codes.py` (`python -m agrippa.base.codes`).",
+           "Each code's default severity, the part of the markup its range marks, and the quick",
+           "fixes the editor offers. Severity may differ by context (for example `unbound-var`",
+           "is an error when compiling and silent in the editor, where names stay symbolic).", ""]
+    phase = None
+    for c in CODES.values():
+        if c.phase != phase:
+            phase = c.phase
+            out += [f"## Phase: {phase}", ""]
+        out += [f"### {c.name}", "", c.summary[0].upper() + c.summary[1:] + ".", "",
+                f"- severity: {c.severity.label}", f"- range: {c.marks}"]
+        if c.fixes:
+            out.append(f"- quick fix: {c.fixes}")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(render_markdown(), end="")

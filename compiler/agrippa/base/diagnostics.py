@@ -1,0 +1,171 @@
+"""Diagnostics as data: what every front door (CLI, language server, export) reports."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import NamedTuple
+
+
+class Severity(IntEnum):
+    """Ordered as in LSP: lower is more severe."""
+
+    ERROR = 1
+    WARNING = 2
+    INFORMATION = 3
+    HINT = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Position(NamedTuple):
+    """0-based line and character, as LSP counts them."""
+
+    line: int
+    character: int
+
+
+class Range(NamedTuple):
+    start: Position
+    end: Position
+
+    @staticmethod
+    def of(line: int, col: int, end_line: int, end_col: int) -> Range:
+        return Range(Position(line, col), Position(end_line, end_col))
+
+    def contains(self, pos: Position) -> bool:
+        return self.start <= pos <= self.end
+
+    def to_json(self) -> dict:
+        return {
+            "start": {"line": self.start.line, "character": self.start.character},
+            "end": {"line": self.end.line, "character": self.end.character},
+        }
+
+
+ZERO_RANGE = Range.of(0, 0, 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A range in a file (an absolute path)."""
+
+    file: str
+    range: Range
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedInfo:
+    location: Location
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextEdit:
+    """Replace `range` in `file` with `new_text`."""
+
+    file: str
+    range: Range
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A fix an editor can apply: a title and the edits it makes."""
+
+    title: str
+    edits: tuple[TextEdit, ...]
+    preferred: bool = False
+
+
+CODE_CHECK: Callable[[str], None] | None = None
+"""Set by `agrippa.base.codes.strict()`: checks each new diagnostic's code against the registry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    file: str
+    range: Range
+    severity: Severity
+    code: str
+    message: str
+    related: tuple[RelatedInfo, ...] = ()
+    fixes: tuple[Fix, ...] = ()
+    data: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if CODE_CHECK is not None:
+            CODE_CHECK(self.code)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == Severity.ERROR
+
+    def to_text(self, display_path: str | None = None) -> str:
+        """`file:line:col: severity: message [code]`, 1-based line and column."""
+        path = display_path or self.file
+        s = self.range.start
+        return f"{path}:{s.line + 1}:{s.character + 1}: {self.severity.label}: {self.message} [{self.code}]"
+
+    def to_json(self, display_path: str | None = None) -> dict:
+        return {
+            "file": display_path or self.file,
+            "range": self.range.to_json(),
+            "severity": self.severity.label,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+def dumps_json(diags: Iterable[Diagnostic]) -> str:
+    return json.dumps([d.to_json() for d in diags], indent=2)
+
+
+class DiagnosticSink:
+    """Collects diagnostics while a phase runs; phases never raise for user mistakes."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def add(self, diag: Diagnostic) -> None:
+        self.items.append(diag)
+
+    def error(self, file: str, rng: Range, code: str, message: str, **kw) -> Diagnostic:
+        d = Diagnostic(file, rng, Severity.ERROR, code, message, **kw)
+        self.items.append(d)
+        return d
+
+    def warning(self, file: str, rng: Range, code: str, message: str, **kw) -> Diagnostic:
+        d = Diagnostic(file, rng, Severity.WARNING, code, message, **kw)
+        self.items.append(d)
+        return d
+
+    def hint(self, file: str, rng: Range, code: str, message: str, **kw) -> Diagnostic:
+        d = Diagnostic(file, rng, Severity.HINT, code, message, **kw)
+        self.items.append(d)
+        return d
+
+    def info(self, file: str, rng: Range, code: str, message: str, **kw) -> Diagnostic:
+        d = Diagnostic(file, rng, Severity.INFORMATION, code, message, **kw)
+        self.items.append(d)
+        return d
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.items)
+
+
+class CompileError(Exception):
+    """Raised by the compile API when the model has errors; carries the diagnostics."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        errors = [d for d in diagnostics if d.is_error] or diagnostics
+        lines = [d.to_text() for d in errors[:20]]
+        more = len(errors) - len(lines)
+        if more > 0:
+            lines.append(f"... and {more} more")
+        super().__init__("\n".join(lines))

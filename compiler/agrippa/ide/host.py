@@ -1,0 +1,296 @@
+"""The analysis host: open texts, parsed files and the latest analysis of each project.
+
+Every feature asks `AnalysisHost.analysis_for(path)` and gets the latest analysis of the
+project that file belongs to (the index file's, when the file is the index or sourced by
+it; the file's own otherwise). Parsed files are reused across analyses until their text
+changes, so an edit re-parses one file. What features derive from an analysis is kept
+in `memo`, dropped with the analysis.
+
+Analyses run without holding the host's lock (an edit must never wait for a running
+analysis): each one works on a snapshot of the parse cache and is kept only if nothing
+changed meanwhile. Concurrent requests for the same index share one run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from agrippa.project.config import (
+    CONFIG_FNAME,
+    SOURCE_SUFFIXES,
+    Config,
+    find_index,
+    load_config,
+    project_dir_of,
+    toml_key_range,
+)
+from agrippa.project.files import TextProvider, read_text
+from agrippa.sema.analysis import Analysis, analyze
+from agrippa.syntax import SourceFile
+
+from .memo import Memo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Settings:
+    """The editor's settings (section `agrippa`)."""
+
+    bindings: dict[str, object] = field(default_factory=dict)
+    inlay_hints: bool = True
+    profile: str | None = None
+
+    @staticmethod
+    def from_json(data: object) -> Settings:
+        s = Settings()
+        if isinstance(data, dict):
+            b = data.get("bindings")
+            if isinstance(b, dict):
+                s.bindings = {str(k): v for k, v in b.items()
+                              if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+            ih = data.get("inlayHints")
+            if isinstance(ih, dict) and isinstance(ih.get("enabled"), bool):
+                s.inlay_hints = ih["enabled"]
+            if isinstance(data.get("profile"), str) and data["profile"]:
+                s.profile = data["profile"]
+        return s
+
+
+@dataclass(frozen=True)
+class BindingOrigin:
+    """Where a name's value comes from: `where` is "settings", "profile" or "toml"."""
+
+    name: str
+    value: object
+    where: str
+    file: str | None = None
+    line: int | None = None  # 0-based
+    profile: str | None = None
+
+
+class AnalysisHost:
+    def __init__(self, open_text: TextProvider):
+        self.open_text = open_text  # the editor's buffer for a path, or None
+        self.settings = Settings()
+        self.memo = Memo()
+        self.profiles: dict[str, str | None] = {}  # project dir -> chosen profile
+        self._files: dict[str, SourceFile] = {}  # parsed files, shared by analyses
+        self._previous: dict[str, SourceFile] = {}  # the last parse of each edited file
+        self._configs: dict[str, Config] = {}
+        self._analyses: dict[str, Analysis] = {}  # index path -> analysis
+        self._symbolic: dict[str, Analysis] = {}  # index path -> analysis without bindings
+        self._owner: dict[str, str] = {}  # file path -> index path of the analysis covering it
+        self._recent: dict[str, Analysis] = {}  # file path -> the last analysis `recent_for` gave
+        self._run_locks: dict[tuple[str, bool], threading.Lock] = {}
+        self._generation = 0  # bumped by every invalidation
+        self._warming: set[str] = set()  # indexes whose symbolic analysis is being made
+        self.runs = 0  # analyses made
+        self._lock = threading.RLock()
+
+    # -- invalidation --------------------------------------------------------------------
+    def changed(self, path: str) -> list[str]:
+        """A file's text changed (or it was opened/closed/saved): drop what depended on it.
+
+        Returns the index paths whose analyses must be redone.
+        """
+        path = os.path.abspath(path)
+        with self._lock:
+            self._generation += 1
+            old = self._files.pop(path, None)
+            if old is not None:  # the next parse of it reads again only what the edit touched
+                self._previous[path] = old
+            if os.path.basename(path) == CONFIG_FNAME:
+                d = os.path.dirname(path)
+                self._configs.pop(d, None)
+                stale = [i for i, a in self._analyses.items() if a.project_dir == d]
+                self._symbolic = {i: a for i, a in self._symbolic.items() if a.project_dir != d}
+            else:
+                stale = [i for i, a in self._analyses.items()
+                         if a.graph is not None and path in a.graph.files]
+                if path in self._analyses:
+                    stale.append(path)
+                for i in [i for i, a in self._symbolic.items() if i == path or (a.graph and path in a.graph.files)]:
+                    self._symbolic.pop(i, None)
+            for i in stale:
+                self._analyses.pop(i, None)
+            return stale
+
+    def settings_changed(self, settings: Settings) -> None:
+        with self._lock:
+            self._generation += 1
+            self.settings = settings
+            self._analyses.clear()
+
+    def set_profile(self, project_dir: str, profile: str | None) -> None:
+        with self._lock:
+            self._generation += 1
+            self.profiles[project_dir] = profile
+            self._analyses = {i: a for i, a in self._analyses.items() if a.project_dir != project_dir}
+
+    # -- queries -----------------------------------------------------------------------------
+    def read(self, path: str) -> str | None:
+        """A file's text: the editor's buffer, else the disk; None when it cannot be read."""
+        return read_text(path, self.open_text)
+
+    def config(self, project_dir: str) -> Config:
+        with self._lock:
+            cfg = self._configs.get(project_dir)
+        if cfg is None:
+            text = self.open_text(os.path.join(project_dir, CONFIG_FNAME))
+            cfg = load_config(project_dir, text)
+            with self._lock:
+                cfg = self._configs.setdefault(project_dir, cfg)
+        return cfg
+
+    def profile_for(self, project_dir: str) -> str | None:
+        """The active profile of a project (chosen by command, else from settings), if it exists."""
+        profile = self.profiles.get(project_dir) or self.settings.profile
+        if profile and profile not in self.config(project_dir).profiles:
+            return None
+        return profile
+
+    def index_for(self, path: str) -> str:
+        """The index file whose analysis covers `path`."""
+        path = os.path.abspath(path)
+        with self._lock:
+            owner = self._owner.get(path)
+            if owner and (owner in self._analyses or os.path.exists(owner)):
+                return owner
+        project_dir = project_dir_of(path)
+        index, _ = find_index(project_dir, self.config(project_dir))
+        if index and os.path.abspath(index) != path and os.path.exists(index):
+            a = self._analyse(os.path.abspath(index))
+            if a.graph is not None and path in a.graph.files:
+                return os.path.abspath(index)
+        return path
+
+    def owner_of(self, path: str) -> str:
+        """The index whose last analysis covered `path` (the path itself when none did yet)."""
+        with self._lock:
+            return self._owner.get(path, path)
+
+    def analysis_for(self, path: str) -> Analysis:
+        return self._analyse(self.index_for(path))
+
+    def fresh_analysis_for(self, path: str, wanted: Callable[[], bool]) -> Analysis | None:
+        """`analysis_for`, or None when `wanted()` says no before a run starts (a newer
+        edit made the caller's request stale while it waited for the previous run)."""
+        return self._analyse(self.index_for(path), wanted=wanted)
+
+    def cached(self, path: str) -> Analysis | None:
+        """The current analysis covering `path` when it is made, without waiting for one."""
+        with self._lock:
+            owner = self._owner.get(os.path.abspath(path))
+            return self._analyses.get(owner) if owner else None
+
+    def recent_for(self, path: str, make: bool = True) -> Analysis | None:
+        """An analysis covering `path` without waiting when there is one: the current one,
+        else the last one this gave (maybe of an older text), else (with `make`) a new one."""
+        path = os.path.abspath(path)
+        a = self.cached(path)
+        with self._lock:
+            a = a or self._recent.get(path)
+        if a is None and make:
+            a = self.analysis_for(path)
+        if a is not None:
+            with self._lock:
+                self._recent[path] = a
+        return a
+
+    def file_analysis(self, path: str) -> tuple[Analysis, SourceFile] | None:
+        """The analysis covering a markup file and that file's parse in it, or None."""
+        path = os.path.abspath(path)
+        if not path.endswith(SOURCE_SUFFIXES):
+            return None
+        a = self.cached(path) or self.analysis_for(path)
+        sf = a.graph.files.get(path) if a.graph is not None else None
+        return (a, sf) if sf is not None else None
+
+    def symbolic_for(self, path: str, wait: bool = True) -> Analysis | None:
+        """The project analysed with no bindings at all (shapes in the user's names).
+
+        None when the regular analysis has no bindings either (it is already symbolic).
+        With `wait=False`, a missing one is made in the background and None returned.
+        """
+        index = self.index_for(path)
+        if not self._analyse(index).bindings:
+            return None
+        if wait:
+            return self._analyse(index, symbolic=True)
+        with self._lock:
+            a = self._symbolic.get(index)
+            if a is None and index not in self._warming:
+                self._warming.add(index)
+                threading.Thread(target=self._warm, args=(index,), daemon=True).start()
+        return a
+
+    def _warm(self, index: str) -> None:
+        try:
+            self._analyse(index, symbolic=True)
+        except Exception:
+            log.exception("symbolic analysis of %s failed", index)
+        finally:
+            with self._lock:
+                self._warming.discard(index)
+
+    def _analyse(self, index: str, symbolic: bool = False, wanted: Callable[[], bool] | None = None) -> Analysis:
+        store = self._symbolic if symbolic else self._analyses
+        with self._lock:
+            a = store.get(index)
+            if a is not None:
+                return a
+            run_lock = self._run_locks.setdefault((index, symbolic), threading.Lock())
+        with run_lock:  # one run per index at a time, always of the latest texts
+            with self._lock:
+                a = store.get(index)
+                if a is not None:
+                    return a  # made by the run we waited for
+                if wanted is not None and not wanted():
+                    return None  # type: ignore[return-value]  # only fresh_analysis_for passes it
+                gen = self._generation
+                files = dict(self._files)
+                previous = dict(self._previous)
+            a = self._run(index, symbolic, files, previous)
+            with self._lock:
+                self.runs += 1
+                if self._generation == gen:  # nothing changed while analysing: keep it
+                    store[index] = a
+                    self._files.update(files)
+                    for f in files:
+                        self._previous.pop(f, None)
+                    if not symbolic:
+                        for f in (a.graph.files if a.graph is not None else ()):
+                            self._owner[f] = index
+                        self._owner[index] = index
+            return a
+
+    def _run(self, index: str, symbolic: bool, files: dict[str, SourceFile],
+             previous: dict[str, SourceFile]) -> Analysis:
+        project_dir = project_dir_of(index)
+        cfg = self.config(project_dir)
+        if symbolic:
+            cfg = dataclasses.replace(cfg, bindings={}, profiles={}, diagnostics=[])
+            return analyze(index, bindings={}, config=cfg, provider=self.open_text, files=files, schema=False,
+                           previous=previous)
+        return analyze(index, bindings=self.settings.bindings, index=None, profile=self.profile_for(project_dir),
+                       provider=self.open_text, config=cfg, files=files, previous=previous)
+
+    def binding_origin(self, project_dir: str, name: str) -> BindingOrigin | None:
+        """Where `name` gets its value: client settings over the profile over `[bindings]`."""
+        if name in self.settings.bindings:
+            return BindingOrigin(name, self.settings.bindings[name], "settings")
+        cfg = self.config(project_dir)
+        text = self.read(cfg.path) if cfg.path else None
+        profile = self.profile_for(project_dir)
+        if profile and name in cfg.profiles.get(profile, {}):
+            line = toml_key_range(text, f"profiles.{profile}.{name}").start.line if text else None
+            return BindingOrigin(name, cfg.profiles[profile][name], "profile", cfg.path, line, profile)
+        if name in cfg.bindings:
+            line = toml_key_range(text, f"bindings.{name}").start.line if text else None
+            return BindingOrigin(name, cfg.bindings[name], "toml", cfg.path, line)
+        return None

@@ -1,0 +1,1 @@
+"""Projects: `agrippa.toml`, the index file, and reading the user's files."""

@@ -1,0 +1,117 @@
+"""The front end, top to bottom: project → parse → expand → check → shapes → diagnostics.
+
+One function, `analyze`, serves the CLI, the language server and `agrippa.export`, so a
+rule is written once.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from agrippa.base.diagnostics import Diagnostic, Range, Severity
+from agrippa.project.config import Config, find_index, load_config, project_dir_of
+from agrippa.project.files import TextProvider
+from agrippa.sema.expand.expander import Options, expand
+from agrippa.sema.ir import Graph
+from agrippa.syntax.tree import SourceFile
+
+
+@dataclass
+class Analysis:
+    project_dir: str
+    index: str | None
+    config: Config
+    bindings: dict[str, object]
+    graph: Graph | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    def for_file(self, path: str) -> list[Diagnostic]:
+        path = os.path.abspath(path)
+        return [d for d in self.diagnostics if d.file == path]
+
+
+def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str | None = None,
+            profile: str | None = None, strict: bool = False, provider: TextProvider | None = None,
+            config: Config | None = None, files: dict[str, SourceFile] | None = None,
+            shapes: bool = True, schema: bool = True,
+            previous: dict[str, SourceFile] | None = None) -> Analysis:
+    """Analyse the project containing `path` (a folder or a markup file).
+
+    Bindings are layered: `[bindings]` of agrippa.toml, then the chosen profile, then
+    `bindings`. With `strict` (compiling), unbound names are errors; otherwise they stay
+    symbolic. `files` is a cache of parsed files reused across calls (the server's);
+    `previous` holds earlier parses of files edited since, re-parsed incrementally.
+    """
+    path = os.path.abspath(path)
+    project_dir = path if os.path.isdir(path) else project_dir_of(path)
+    if config is None:
+        config = load_config(project_dir)
+    merged = config.bindings_for(profile)
+    merged.update(bindings or {})
+    diags: list[Diagnostic] = list(config.diagnostics)
+    if "train" in config.raw:  # [train] mistakes show in `agrippa check` and the editor too
+        from agrippa.project.train_config import validate_train_config
+
+        diags.extend(validate_train_config(config)[1])
+    if os.path.isfile(path) and index is None:
+        index_path, note = path, None
+    else:
+        index_path, note = find_index(project_dir, config, index)
+    result = Analysis(project_dir, index_path, config, merged, diagnostics=diags)
+    if index_path is None:
+        diags.append(Diagnostic(project_dir, Range.of(0, 0, 0, 0), Severity.ERROR, "no-index",
+                                f"no .agr or .xml file in {project_dir}"))
+        return result
+    if note:
+        diags.append(Diagnostic(index_path, Range.of(0, 0, 0, 0), Severity.INFORMATION, "index-choice", note))
+    verdicts: dict = {}  # libxml2's whole-file verdicts, started as files are parsed (schema/validate.py)
+    on_parse = None
+    if schema:
+        from agrippa.sema.schema.validate import prejudge, validate_files
+
+        def on_parse(sf: SourceFile) -> None:
+            verdicts.update(prejudge([sf]))  # runs in a thread, without the GIL, beside the rest
+
+    opts = Options(bindings=merged, symbolic=not strict, opset=config.opset, provider=provider,
+                   previous=previous, on_parse=on_parse)
+    graph, expand_diags = expand(index_path, opts, files)
+    result.graph = graph
+    diags.extend(expand_diags)
+    from agrippa.sema.checker import check
+
+    diags.extend(check(graph, opts))
+    if shapes:
+        from agrippa.sema.shapes import infer_shapes
+
+        diags.extend(infer_shapes(graph))
+    if schema:
+        diags.extend(validate_files(graph.files.values(), verdicts))
+    result.diagnostics = _dedupe(diags)
+    return result
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop repeats (rep copies report once), and schema errors that a semantic rule,
+    with a more specific message and its fixes, already reports at the same place."""
+    seen: set[tuple] = set()
+    semantic = {}
+    for d in diags:
+        if not d.code.startswith("schema-"):
+            semantic.setdefault((d.file, d.range.start.line), []).append(d.range)
+    out = []
+    for d in diags:
+        key = (d.file, d.range, d.code, d.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        if d.code.startswith("schema-") and any(
+                r.start <= d.range.end and d.range.start <= r.end
+                for r in semantic.get((d.file, d.range.start.line), ())):
+            continue
+        out.append(d)
+    out.sort(key=lambda d: (d.file, d.range.start, d.severity))
+    return out

@@ -1,0 +1,236 @@
+"""Semantic checks that read the syntax trees and the expanded IR.
+
+Expansion already reports what it meets while resolving (unknown ops and attributes,
+undefined names, sourcing problems, shared-parameter dims). This pass adds the rules that
+look at a file as written: naming, required hints, init kinds, `dims` typos, and outputs
+that nothing reads.
+
+Each rule is a function registered with a decorator, as the shape rules are:
+`@element_rule("params")` runs on every `<params>` of every file (no tags: on every
+element), `@graph_rule` once on the expanded graph. `check` walks each file once and
+runs the element rules in the order they are registered here, then the graph rules.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from agrippa.base.diagnostics import (
+    Diagnostic,
+    Fix,
+    Location,
+    Range,
+    RelatedInfo,
+    Severity,
+    TextEdit,
+)
+from agrippa.base.suggest import suggest
+from agrippa.sema.expand.expander import Options
+from agrippa.sema.inits import DEFAULT_INIT, INIT_KINDS
+from agrippa.sema.ir import Graph
+from agrippa.sema.names import is_plain_name, reserved_char
+from agrippa.syntax.tree import Element, SourceFile
+
+HINT_ATTRS = {"import": "dim", "export": "dim", "input": "dim", "output": "dim", "params": "dim"}
+
+
+@dataclass
+class FileCheck:
+    """One file being checked: where diagnostics go, and what the rules share about it."""
+
+    sf: SourceFile
+    is_index: bool
+    out: list[Diagnostic]
+    first_output: dict[str, Element] = field(default_factory=dict)  # name -> its first <output>
+
+    @cached_property
+    def sourced_names(self) -> set[str]:
+        """The names of the file's sourced blocks (the prefixes `name$` may carry)."""
+        return {e.get("name") for e in self.sf.elements() if e.tag == "block" and e.get("src") and e.get("name")}
+
+    def add(self, rng: Range, severity: Severity, code: str, message: str, **kw) -> None:
+        self.out.append(Diagnostic(self.sf.path, rng, severity, code, message, **kw))
+
+
+ElementRule = Callable[[FileCheck, Element], None]
+GraphRule = Callable[[Graph, list[Diagnostic]], None]
+ELEMENT_RULES: list[tuple[frozenset[str] | None, ElementRule]] = []
+"""(tags or None for every element, rule), in registration order."""
+GRAPH_RULES: list[GraphRule] = []
+
+
+def element_rule(*tags: str) -> Callable[[ElementRule], ElementRule]:
+    """Register a rule run on each element with one of `tags` (every element when none)."""
+    def register(fn: ElementRule) -> ElementRule:
+        ELEMENT_RULES.append((frozenset(tags) or None, fn))
+        return fn
+    return register
+
+
+def graph_rule(fn: GraphRule) -> GraphRule:
+    """Register a rule run once on the expanded graph."""
+    GRAPH_RULES.append(fn)
+    return fn
+
+
+def check(graph: Graph, options: Options) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for sf in graph.files.values():
+        if sf.root is None:
+            continue
+        fc = FileCheck(sf, sf.path == graph.index, out)
+        for el in sf.elements():
+            for tags, fn in ELEMENT_RULES:
+                if tags is None or el.tag in tags:
+                    fn(fc, el)
+    for fn in GRAPH_RULES:
+        fn(graph, out)
+    return out
+
+
+# -- names -----------------------------------------------------------------------------------
+
+@element_rule("output", "params", "block")
+def names_are_plain(fc: FileCheck, el: Element) -> None:
+    """Names hold no `.`, no `$` (but in a sourced block's prefix), only plain characters."""
+    if el.tag == "block" and not (el.get("name") and el.get("src")):
+        return
+    a = el.attrs.get("name")
+    if a is None or not a.value:
+        return
+    sf, name = fc.sf, a.value
+    reserved = reserved_char(name)
+    if reserved == ".":
+        i = name.index(".")
+        fc.add(sf.range(a.offset_of(i), a.offset_of(i + 1)), Severity.ERROR, "bad-name",
+               f"'.' is not allowed in names ('{name}')")
+        return
+    if reserved == "$":
+        head = name.rsplit("$", 1)[0]
+        sourced = fc.sourced_names if el.tag == "output" else set()
+        if not (el.tag == "output" and all(p in sourced for p in head.split("$")[:1])):
+            i = name.index("$")
+            fc.add(sf.range(a.offset_of(i), a.offset_of(i + 1)), Severity.ERROR, "bad-name",
+                   f"'$' is not allowed in names ('{name}'); it only prefixes a sourced block's "
+                   f"names (enc$x for a block named 'enc')")
+        return
+    if not is_plain_name(name):
+        fc.add(a.value_range, Severity.WARNING, "bad-name",
+               f"'{name}' is not a plain name (letters, digits, '_' and '-')")
+
+
+@element_rule("output")
+def outputs_are_unique(fc: FileCheck, el: Element) -> None:
+    """One `<output>` per name in a file."""
+    name = el.get("name")
+    if not name:
+        return
+    prev = fc.first_output.get(name)
+    if prev is None:
+        fc.first_output[name] = el
+        return
+    fc.add(el.attrs["name"].value_range, Severity.ERROR, "duplicate-output",
+           f"'{name}' is already defined in this file; names must be unique",
+           related=(RelatedInfo(Location(fc.sf.path, prev.attrs["name"].value_range), "first defined here"),))
+
+
+# -- parameters ------------------------------------------------------------------------------
+
+@element_rule("params")
+def init_is_known(fc: FileCheck, el: Element) -> None:
+    """`init` names a known kind, and `init_args` has as many values as that kind takes."""
+    sf = fc.sf
+    init = el.attrs.get("init")
+    kind = init.value if init is not None else DEFAULT_INIT
+    if init is not None and kind not in INIT_KINDS:
+        close = suggest(kind, INIT_KINDS, 3, cutoff=0.5)
+        fc.add(init.value_range, Severity.ERROR, "unknown-init",
+               f"unknown init '{kind}'" + (f"; did you mean '{close[0]}'?" if close else
+                                           f" (known: {', '.join(INIT_KINDS)})"),
+               fixes=tuple(Fix(f"Change to '{c}'", (TextEdit(sf.path, init.value_range, c),), i == 0)
+                           for i, c in enumerate(close)))
+        return
+    args = el.attrs.get("init_args")
+    if args is None:
+        if kind == "constant":
+            fc.add(init.value_range, Severity.ERROR, "init-args", "init=\"constant\" needs init_args=\"[value]\"")
+        return
+    n = _count_items(args.value)
+    if n is None:
+        return
+    want = INIT_KINDS[kind]
+    if kind == "constant" and n != 1:
+        fc.add(args.value_range, Severity.ERROR, "init-args",
+               f"init=\"constant\" takes exactly one value in init_args, got {n}")
+    elif kind in ("normal", "uni_random") and n not in (0, 2):
+        what = "[mean, std]" if kind == "normal" else "[low, high]"
+        fc.add(args.value_range, Severity.ERROR, "init-args",
+               f"init=\"{kind}\" takes init_args=\"{what}\" (2 values), got {n}")
+    elif want == 0 and n:
+        fc.add(args.value_range, Severity.WARNING, "init-args", f"init=\"{kind}\" takes no init_args; they are ignored")
+
+
+def _count_items(text: str) -> int | None:
+    s = text.strip()
+    if not (s.startswith("[") and s.endswith("]")):
+        return None
+    inner = s[1:-1].strip()
+    if not inner:
+        return 0
+    depth, n = 0, 1
+    for c in inner:
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif c == "," and depth == 0:
+            n += 1
+    return n
+
+
+# -- dim hints -------------------------------------------------------------------------------
+
+@element_rule("import", "export")
+def graph_io_has_dim(fc: FileCheck, el: Element) -> None:
+    """The index file's model `<import>`s and `<export>`s are graph inputs and outputs: they need `dim`."""
+    sf = fc.sf
+    if not (fc.is_index and el.parent is sf.root and sf.root.tag == "model" and "dim" not in el.attrs):
+        return
+    has_dims = "dims" in el.attrs
+    kind = "input" if el.tag == "import" else "output"
+    fc.add(el.tag_range, Severity.ERROR, "root-io-without-dim",
+           f"a model {el.tag} needs dim=\"[...]\": it is a graph {kind}" + (" (write dim, not dims)" if has_dims else ""),
+           fixes=_dims_fix(sf, el) if has_dims else ())
+
+
+@element_rule(*HINT_ATTRS)
+def dims_means_dim(fc: FileCheck, el: Element) -> None:
+    """`dims` is a common slip for `dim`."""
+    if "dims" in el.attrs and "dim" not in el.attrs:
+        fc.add(el.attrs["dims"].name_range, Severity.WARNING, "dims-for-dim",
+               "'dims' is not an Agrippa attribute and is ignored; did you mean 'dim'?", fixes=_dims_fix(fc.sf, el))
+
+
+def _dims_fix(sf: SourceFile, el: Element) -> tuple[Fix, ...]:
+    a = el.attrs["dims"]
+    return (Fix("Change 'dims' to 'dim'", (TextEdit(sf.path, a.name_range, "dim"),), True),)
+
+
+# -- the graph -------------------------------------------------------------------------------
+
+@graph_rule
+def unused_outputs(graph: Graph, out: list[Diagnostic]) -> None:
+    """Outputs whose tensors no node reads and no export names (a hint, faded in editors)."""
+    exported = {t.name for t, _ in graph.outputs}
+    referenced = {t.name for el, ts in graph.element_tensors.items() if el.tag in ("export", "import") for t in ts}
+    for el, tensors in graph.element_tensors.items():
+        if el.tag != "output" or not tensors:
+            continue
+        if any(t.users or t.name in exported or t.name in referenced for t in tensors):
+            continue
+        origin = tensors[0].origin
+        if el.get("name") is None:
+            continue
+        out.append(Diagnostic(origin.file, el.attrs["name"].value_range, Severity.HINT, "unused-output",
+                              f"'{el.get('name')}' is never used", data={"tags": ["unnecessary"]}))

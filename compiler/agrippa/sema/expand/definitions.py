@@ -1,0 +1,188 @@
+"""What the expansion has defined so far, and the graph it adds it to.
+
+`Definitions` maps each markup name (prefixed inside sourced blocks) to the ONNX name of
+the tensor it currently stands for, and makes the graph's tensors, parameters, constants
+and nodes, named exactly as the original package names them (`y`, `y$1`, `W$3`,
+`Linear$2`), so existing weight files keep loading.
+"""
+from __future__ import annotations
+
+import weakref
+from collections import Counter
+
+from agrippa.base.diagnostics import Diagnostic, Fix, Location, RelatedInfo, Severity, TextEdit
+from agrippa.base.suggest import suggest
+from agrippa.sema.expand.reader import AttrReader
+from agrippa.sema.expand.scope import Budget, Reporter, Scope
+from agrippa.sema.inits import DEFAULT_INIT
+from agrippa.sema.ir import Constant, Graph, Node, Param, Tensor
+from agrippa.syntax.tree import Attr, Element, SourceFile
+
+MAX_NODES = 250_000  # nodes in one expanded model
+
+
+class Definitions:
+    """The names defined so far and the graph they are added to."""
+
+    def __init__(self, graph: Graph, reporter: Reporter, reader: AttrReader):
+        self.graph = graph
+        self.reporter = reporter
+        self.reader = reader
+        self.current: dict[str, str] = {}  # logical name -> current ONNX name
+        self.name_count: Counter[str] = Counter()
+        self.title_count: Counter[str] = Counter()
+        self.param_count: Counter[str] = Counter()
+        self._defs_in_file: dict[str, dict[str, Element]] = {}
+
+    # -- names ---------------------------------------------------------------------------------
+    def bind(self, logical: str, onnx_name: str | None) -> None:
+        """Let `logical` stand for the tensor `onnx_name` (None: for nothing)."""
+        if onnx_name is None:
+            self.current.pop(logical, None)
+        else:
+            self.current[logical] = onnx_name
+
+    def node_name(self, title: str) -> str:
+        """The next ONNX node name for a title (`Linear$1`, `Linear$2`, ...)."""
+        self.title_count[title] += 1
+        return f"{title}${self.title_count[title]}"
+
+    def defs_in_file(self, sf: SourceFile) -> dict[str, Element]:
+        """The first `<output>` defining each name in a file."""
+        d = self._defs_in_file.get(sf.path)
+        if d is None:
+            d = {}
+            for el in sf.elements():
+                if el.tag == "output" and el.get("name"):
+                    d.setdefault(el.get("name"), el)
+            self._defs_in_file[sf.path] = d
+        return d
+
+    def reference(self, scope: Scope, el: Element, attr_name: str, *, strict: bool, what: str) -> Tensor | None:
+        """Resolve a name read by `el` (an input src, import/export from) to its tensor."""
+        attr = el.attrs.get(attr_name)
+        if attr is None or not attr.value:
+            return None
+        name = attr.value
+        logical = scope.prefix + name
+        onnx_name = self.current.get(logical)
+        if onnx_name is None:
+            self.undefined(scope, el, attr, name, strict, what)
+            return None
+        t = self.graph.tensors.get(onnx_name)
+        if t is not None:
+            self.graph.element_tensors.setdefault(el, []).append(t)
+            self.graph.definitions.setdefault(el, t.origin.element)
+        return t
+
+    def undefined(self, scope: Scope, el: Element, attr: Attr, name: str, strict: bool, what: str) -> None:
+        """Report a name that stands for no tensor here: used too early, or a typo."""
+        later = self.defs_in_file(scope.file).get(name)
+        sev = Severity.ERROR if strict else Severity.WARNING
+        if later is not None and later.start > el.start:
+            line = scope.file.position(later.start).line + 1
+            self.reporter.report(scope, scope.file.path, attr.value_range, sev, "use-before-definition",
+                                 f"'{name}' is used before it is defined (on line {line}); nodes must come in order")
+            return
+        in_scope = [k[len(scope.prefix):] for k in self.current if k.startswith(scope.prefix)]
+        close = suggest(name, in_scope, 3)
+        msg = f"'{name}' is not defined" + (f"; did you mean '{close[0]}'?" if close else "")
+        if el.tag in ("import", "export") and el.parent is not None and el.parent.tag == "block" and not strict:
+            msg = f"{what} '{name}', which is not defined" + (f"; did you mean '{close[0]}'?" if close else "")
+        fixes = tuple(Fix(f"Change to '{c}'", (TextEdit(scope.file.path, attr.value_range, c),), i == 0)
+                      for i, c in enumerate(close))
+        self.reporter.report(scope, scope.file.path, attr.value_range, sev, "undefined-tensor", msg, fixes=fixes,
+                             data={"name": name, "candidates": close})
+
+    # -- graph contents ------------------------------------------------------------------------
+    def add_node(self, node: Node) -> None:
+        """Append a node; past MAX_NODES, report it and stop the walk (`Budget`)."""
+        self.graph.nodes.append(node)
+        if len(self.graph.nodes) > MAX_NODES:
+            self.reporter.add(Diagnostic(
+                node.origin.file, node.origin.element.tag_range, Severity.ERROR, "too-many-nodes",
+                f"the model expands to more than {MAX_NODES:,} nodes; analysis stopped here"))
+            raise Budget()
+
+    def define_output(self, scope: Scope, el: Element, node: Node) -> Tensor | None:
+        """The tensor an `<output>` of `node` defines (`y`, then `y$1`, ... for repeats)."""
+        name = el.get("name")
+        if not name:
+            return None
+        logical = scope.prefix + name
+        count = self.name_count[logical]
+        onnx_name = logical if count == 0 else f"{logical}${count}"
+        self.name_count[logical] += 1
+        self.current[logical] = onnx_name
+        t = Tensor(onnx_name, logical, scope.origin(el), producer_ref=weakref.ref(node))
+        self.graph.add_tensor(t, el)
+        return t
+
+    def param(self, scope: Scope, el: Element) -> Param | None:
+        """The parameter a `<params>` declares (a shared one is declared once, then reused)."""
+        name = el.get("name")
+        if not name:
+            return None
+        dims = self.reader.dims(scope, el, "dim")
+        if dims is None:
+            dims = ()
+            known = False
+        else:
+            known = True
+        frozen = el.get("frozen") == "yes"
+        shared = el.get("shared") == "yes"
+        logical = scope.prefix + name
+        key = logical + ("$constant" if frozen else "")
+        origin = scope.origin(el)
+        if shared:
+            p = self.graph.params.get(key)
+            if p is not None:
+                if known and p.dims != dims and _comparable(p.dims, dims):
+                    first = p.origin
+                    self.reporter.error(
+                        scope, el.attrs["dim"].value_range, "shared-dims-differ",
+                        f"shared parameter '{name}' is declared {_fmt(dims)} here but "
+                        f"{_fmt(p.dims)} where it is first declared",
+                        related=(RelatedInfo(Location(first.file, first.element.attrs.get("dim", first.element).value_range
+                                                      if "dim" in first.element.attrs else first.element.tag_range),
+                                             "first declared here"),))
+                p.declarations.append(origin)
+                self.graph.element_params.setdefault(el, []).append(p)
+                return p
+            onnx_name = key
+        else:
+            self.param_count[key] += 1
+            onnx_name = f"{key}${self.param_count[key]}"
+        dtype = el.get("type") or "float32"
+        init_args = self.reader.eval_attr(scope, el, "init_args")
+        p = Param(onnx_name, logical, origin, dims, dtype=dtype, init=el.get("init") or DEFAULT_INIT,
+                  init_args=tuple(init_args) if isinstance(init_args, list) else (), frozen=frozen, shared=shared)
+        p.declarations.append(origin)
+        p.tensor = Tensor(onnx_name, logical, origin, kind="param", dtype=dtype, declared=dims if known else None)
+        self.graph.params[onnx_name] = p
+        self.graph.add_tensor(p.tensor)
+        self.graph.element_params.setdefault(el, []).append(p)
+        return p
+
+    def constant(self, scope: Scope, el: Element, name: str, value) -> Tensor:
+        """A constant initializer (made from an XML attribute), deduplicated by name and value."""
+        import numpy as np
+
+        base, k = name, 1
+        while name in self.graph.constants and not np.array_equal(self.graph.constants[name].value, value):
+            k += 1
+            name = f"{base}${k}"
+        if name not in self.graph.constants:
+            self.graph.constants[name] = Constant(name, value, scope.origin(el))
+            dtype = {np.dtype("int64"): "int64", np.dtype("float32"): "float32"}.get(value.dtype, "float32")
+            t = Tensor(name, name, scope.origin(el), kind="constant", dtype=dtype, shape=tuple(value.shape))
+            self.graph.add_tensor(t)
+        return self.graph.tensors[name]
+
+
+def _comparable(a: tuple, b: tuple) -> bool:
+    return len(a) != len(b) or all(isinstance(x, int) and isinstance(y, int) for x, y in zip(a, b))
+
+
+def _fmt(dims: tuple) -> str:
+    return "[" + ", ".join(str(d) for d in dims) + "]"

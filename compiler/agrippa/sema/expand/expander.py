@@ -1,0 +1,301 @@
+"""Expansion: parsed files → the flat graph IR (LANGUAGE.md §4–§7).
+
+Walks the index file in document order, inlining sourced blocks and unrolling `rep` and
+`stretch`, naming tensors, nodes and parameters exactly as the original package does, so
+existing weight files keep loading. Mistakes become diagnostics; the walk goes on.
+
+The walk itself is here; attribute values are read by `reader.AttrReader`, names,
+parameters and constants kept by `definitions.Definitions`, nodes built by
+`nodes.NodeBuilder`, and diagnostics collected by `scope.Reporter`.
+"""
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from agrippa.base.diagnostics import Diagnostic, Range, Severity
+from agrippa.project.config import DEFAULT_OPSET
+from agrippa.project.files import TextProvider, read_source
+from agrippa.sema import ops as opcat
+from agrippa.sema.dtypes import DTYPES
+from agrippa.sema.expand.definitions import MAX_NODES, Definitions
+from agrippa.sema.expand.nodes import NodeBuilder
+from agrippa.sema.expand.reader import MAX_COPIES, AttrReader
+from agrippa.sema.expand.scope import Budget, Reporter, Scope
+from agrippa.sema.ir import Frame, Graph, Node, Tensor, Use
+from agrippa.syntax.parser import parse
+from agrippa.syntax.tree import Element, SourceFile
+
+MAX_SOURCE_DEPTH = 32  # nested sourced blocks
+LAYOUT_ATTRS = frozenset({"x", "y", "width", "height"})
+
+
+@dataclass
+class Options:
+    """How to expand: bindings, symbolic or strict, the opset, and where files come from."""
+
+    bindings: dict[str, object] = field(default_factory=dict)
+    symbolic: bool = True  # unbound names become symbols (editor); False: they are errors
+    opset: int = DEFAULT_OPSET
+    provider: TextProvider | None = None
+    previous: dict[str, SourceFile] | None = None  # earlier parses of edited files (reparse.py)
+    on_parse: Callable[[SourceFile], None] | None = None  # told of each file parsed afresh
+
+
+class Expander:
+    """One expansion: the walk over the index file and everything it sources."""
+
+    def __init__(self, index_path: str, options: Options, files: dict[str, SourceFile] | None = None):
+        self.opt = options
+        self.index_path = os.path.abspath(index_path)
+        self.graph = Graph(index=self.index_path, bindings=dict(options.bindings), opset=options.opset)
+        self._file_cache = files if files is not None else {}
+        self.reporter = Reporter()
+        self.reader = AttrReader(self.reporter, options.bindings, options.symbolic)
+        self.defs = Definitions(self.graph, self.reporter, self.reader)
+        self.nodes = NodeBuilder(self.reporter, self.reader, self.defs, options.opset)
+        self.concat_count = 0
+        self.multiplier = 1  # product of the copy counts of the enclosing rep/stretch blocks
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.reporter.diagnostics
+
+    # -- files -------------------------------------------------------------------------------------
+    def load(self, path: str) -> tuple[SourceFile | None, str | None]:
+        path = os.path.abspath(path)
+        sf = self._file_cache.get(path)
+        if sf is None:
+            text, why = read_source(path, self.opt.provider)
+            if text is None:
+                return None, why
+            sf = parse(path, text, self.opt.previous.get(path) if self.opt.previous else None)
+            self._file_cache[path] = sf
+            if self.opt.on_parse is not None:
+                self.opt.on_parse(sf)
+        self.graph.files[path] = sf
+        return sf, None
+
+    # -- the walk ------------------------------------------------------------------------------------
+    def run(self) -> Graph:
+        sf, why = self.load(self.index_path)
+        if sf is None:
+            self.reporter.add(Diagnostic(self.index_path, Range.of(0, 0, 0, 0), Severity.ERROR,
+                                         "file-unreadable", f"cannot analyse this file: {why}"))
+            return self.graph
+        self.diagnostics.extend(sf.diagnostics)
+        root = sf.root
+        if root is None:
+            return self.graph
+        scope = Scope(sf, files=(sf.path,))
+        try:
+            if root.tag == "model":
+                self.model(scope, root, index=True)
+            elif root.tag == "block":
+                self.block(scope, root)
+            else:
+                self.reporter.error(scope, root.tag_range, "bad-root",
+                                    f"the root element must be <model>, not <{root.tag}>")
+        except Budget:
+            pass
+        return self.graph
+
+    def model(self, scope: Scope, el: Element, index: bool) -> None:
+        reference = self.defs.reference
+        for child in el.children:
+            if child.tag == "import":
+                if index:
+                    self.graph_input(scope, child)
+                else:
+                    reference(scope, child, "from", strict=True, what="the sourced file expects")
+            elif child.tag == "block":
+                self.block(scope, child)
+            elif child.tag == "export":
+                if index:
+                    self.graph_output(scope, child)
+                else:
+                    reference(scope, child, "from", strict=False, what="the sourced file exports")
+
+    def graph_input(self, scope: Scope, el: Element) -> None:
+        name = el.get("from")
+        if not name:
+            return
+        dims = self.reader.dims(scope, el, "dim")
+        dtype = el.get("type") or "float32"
+        t = Tensor(name, name, scope.origin(el), kind="input", dtype=dtype if dtype in DTYPES else "float32",
+                   declared=dims)
+        defs = self.defs
+        if name in defs.current:
+            self.reporter.error(scope, el.attrs["from"].value_range, "duplicate-name", f"'{name}' is imported twice")
+            return
+        defs.current[name] = name
+        defs.name_count[name] += 1
+        self.graph.add_tensor(t, el)
+        self.graph.inputs.append(t)
+
+    def graph_output(self, scope: Scope, el: Element) -> None:
+        t = self.defs.reference(scope, el, "from", strict=True, what="the model exports")
+        if t is not None:
+            self.graph.outputs.append((t, el))
+
+    def block(self, scope: Scope, el: Element) -> None:
+        if el.get("src") is not None:
+            self.sourced(scope, el)
+            return
+        rep, stretch = el.attrs.get("rep"), el.attrs.get("stretch")
+        if rep is not None and stretch is not None:
+            self.reporter.error(scope, stretch.name_range, "rep-and-stretch",
+                                "a block cannot have both rep and stretch; nest one block inside another")
+            stretch = None
+        if rep is not None or stretch is not None:
+            kind = "rep" if rep is not None else "stretch"
+            n = self.reader.count_attr(scope, el, kind)
+            if n is None:
+                n = 1
+            self.graph.copies[el] = n
+            if not isinstance(n, int):
+                self.graph.complete = False
+            elif not self._affordable(scope, el, kind, n):
+                return
+            outer = self.multiplier
+            self.multiplier *= n if isinstance(n, int) else 1
+            try:
+                self.repeated(scope, el, kind, n)
+            finally:
+                self.multiplier = outer
+        else:
+            self.block_body(scope, el)
+
+    def _affordable(self, scope: Scope, el: Element, kind: str, n: int) -> bool:
+        """Refuse, before expanding, a count that would make more than MAX_NODES nodes."""
+        per_copy = max(1, sum(1 for e in el.iter() if e.tag == "node" or (e.tag == "block" and e.get("src"))))
+        total = len(self.graph.nodes) + per_copy * n * self.multiplier
+        if total <= MAX_NODES:
+            return True
+        attr = el.attrs[kind]
+        self.reporter.error(scope, attr.value_range, "too-many-nodes",
+                            f"{kind}={n} would expand the model to about {total:,} nodes (at most {MAX_NODES:,})")
+        return False
+
+    def block_body(self, scope: Scope, el: Element) -> None:
+        reference = self.defs.reference
+        for child in el.children:
+            tag = child.tag
+            if tag == "node":
+                self.nodes.build(scope, child)
+            elif tag == "block":
+                self.block(scope, child)
+            elif tag == "import":
+                reference(scope, child, "from", strict=False, what="the block imports")
+            elif tag == "export":
+                reference(scope, child, "from", strict=False, what="the block exports")
+
+    def repeated(self, scope: Scope, el: Element, kind: str, n: object) -> None:
+        imports = [c.get("from") for c in el.children if c.tag == "import" and c.get("from")]
+        exports = [c.get("from") for c in el.children if c.tag == "export" and c.get("from")]
+        if not imports or not exports:
+            missing = "import" if not imports else "export"
+            self.reporter.error(scope, el.attrs[kind].name_range, f"{kind}-without-io",
+                                f"a block with {kind} must list its <{missing}>s: they say how copies connect")
+        imports = [scope.prefix + i for i in imports]
+        exports = [scope.prefix + e for e in exports]
+        current, bind = self.defs.current, self.defs.bind
+        outer = {i: current.get(i) for i in imports}
+        count = n if isinstance(n, int) else 1
+        results: list[list[str | None]] = []
+        for j in range(count):
+            sub = Scope(scope.file, scope.prefix, scope.chain + (Frame(kind, el, scope.file.path, j),), scope.files)
+            if kind == "stretch" or j == 0:
+                for i in imports:
+                    bind(i, outer[i])
+            else:
+                for k, i in enumerate(imports[:len(exports)]):
+                    bind(i, results[-1][k])
+            self.block_body(sub, el)
+            results.append([current.get(e) for e in exports])
+        for i in imports:
+            bind(i, outer[i])
+        if kind == "rep":
+            for e, last in zip(exports, results[-1]):
+                bind(e, last)
+        else:
+            self.stretch_concat(scope, el, exports, results, n)
+
+    def stretch_concat(self, scope: Scope, el: Element, exports: list[str],
+                       results: list[list[str | None]], n: object) -> None:
+        for k, e in enumerate(exports):
+            names = [r[k] for r in results]
+            if any(x is None for x in names):
+                continue
+            self.concat_count += 1
+            out_name = f"{e}$concat${self.concat_count}"
+            origin = scope.origin(el)
+            node = Node(self.defs.node_name(scope.prefix + "stretch_concat"), "Concat", origin,
+                        attributes={"axis": opcat.ParsedAttr("axis", "int", -1)})
+            node.repeat = 1 if isinstance(n, int) else n  # a symbolic count: each input stands for n copies
+            for nm in names:
+                t = self.graph.tensors[nm]
+                node.inputs.append(Use(t, el))
+                t.users.append(node.name)
+            out = Tensor(out_name, e, origin, kind="concat", producer_ref=weakref.ref(node))
+            node.outputs.append(out)
+            export_el = next((c for c in el.children if c.tag == "export" and scope.prefix + (c.get("from") or "") == e), el)
+            self.graph.add_tensor(out, export_el)
+            self.defs.add_node(node)
+            self.defs.current[e] = out_name
+
+    def sourced(self, scope: Scope, el: Element) -> None:
+        error = self.reporter.error
+        src = el.attrs["src"]
+        name = el.get("name")
+        if not name:
+            error(scope, el.tag_range, "sourced-without-name",
+                  "a sourced block needs name=\"...\": its names are prefixed with it")
+            return
+        if el.children:
+            error(scope, el.tag_range, "sourced-with-children",
+                  "a sourced block tag takes no children; its content comes from the file")
+        for k in ("rep", "stretch"):
+            if k in el.attrs:
+                self.reporter.warning(scope, el.attrs[k].name_range, "ignored-attribute",
+                                      f"{k} on a sourced-block tag is ignored (as in the original); put it on the "
+                                      f"sourced file's root <block>, or wrap this tag in a block with {k}")
+        if len(scope.files) >= MAX_SOURCE_DEPTH:
+            error(scope, src.value_range, "source-too-deep", f"sourced blocks nest more than {MAX_SOURCE_DEPTH} deep")
+            return
+        path = os.path.abspath(os.path.join(os.path.dirname(scope.file.path), src.value))
+        if path in scope.files:
+            cycle = " → ".join(os.path.basename(p) for p in (*scope.files[scope.files.index(path):], path))
+            error(scope, src.value_range, "source-cycle", f"sourcing cycle: {cycle}")
+            return
+        sf, why = self.load(path)
+        self.graph.sourced[el] = path
+        if sf is None:
+            error(scope, src.value_range, "missing-source", f"cannot source '{src.value}': {why}")
+            return
+        for d in sf.diagnostics:
+            self.reporter.report(scope, d.file, d.range, d.severity, d.code, d.message)
+        if sf.root is None:
+            return
+        sub = Scope(sf, scope.prefix + name + "$", scope.chain + (Frame("source", el, scope.file.path),),
+                    scope.files + (path,))
+        if sf.root.tag == "model":
+            self.model(sub, sf.root, index=False)
+        elif sf.root.tag == "block":
+            self.block(sub, sf.root)
+        else:
+            error(sub, sf.root.tag_range, "bad-root",
+                  f"a sourced file's root must be <model> or <block>, not <{sf.root.tag}>")
+
+
+def expand(index_path: str, options: Options, files: dict[str, SourceFile] | None = None) -> tuple[Graph, list[Diagnostic]]:
+    """Expand a project whose main file is `index_path`."""
+    ex = Expander(index_path, options, files)
+    graph = ex.run()
+    return graph, ex.diagnostics
+
+
+__all__ = ["expand", "Options", "Expander", "MAX_COPIES", "MAX_NODES", "MAX_SOURCE_DEPTH", "DTYPES",
+           "LAYOUT_ATTRS"]

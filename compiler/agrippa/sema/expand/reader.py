@@ -1,0 +1,150 @@
+"""Reading attribute values during expansion: parsed once, evaluated with the bindings.
+
+`AttrReader` turns an attribute's text into what expansion needs (a JSON value, the text
+after var()/expr() substitution, a copy count, a dim list) and reports each mistake at
+its exact place inside the value. Unbound names become sympy symbols when the reader is
+symbolic (the editor before bindings are chosen), and are errors otherwise.
+"""
+from __future__ import annotations
+
+from agrippa.base.diagnostics import Range, Severity
+from agrippa.sema.expand.scope import Reporter, Scope
+from agrippa.sema.values import Value, ValueError_, evaluate, parse_value, substitute
+from agrippa.syntax.tree import Attr, Element
+
+MAX_COPIES = 100_000  # rep/stretch count of one block
+
+
+class AttrReader:
+    """Attribute values of one expansion, parsed and evaluated once per text."""
+
+    def __init__(self, reporter: Reporter, bindings: dict[str, object], symbolic: bool):
+        self.reporter = reporter
+        self.bindings = bindings
+        self.symbolic = symbolic
+        self._values: dict[Attr, Value | ValueError_] = {}
+        self._evaluated: dict[str, object] = {}  # attribute text -> its evaluated value
+
+    def parsed(self, attr: Attr) -> Value | ValueError_:
+        """The attribute's parsed value, or the mistake that stopped parsing (memoized)."""
+        v = self._values.get(attr)
+        if v is None:
+            try:
+                v = parse_value(attr.value)
+            except ValueError_ as e:
+                v = e
+            self._values[attr] = v
+        return v
+
+    def value_range(self, scope: Scope, attr: Attr, start: int, end: int) -> Range:
+        """The range of characters `start`..`end` of the attribute's decoded value."""
+        return scope.file.range(attr.offset_of(start), attr.offset_of(max(end, start + 1)))
+
+    def _report(self, scope: Scope, rng: Range, severity: Severity, code: str, message: str, **kw) -> None:
+        self.reporter.report(scope, scope.file.path, rng, severity, code, message, **kw)
+
+    def _unbound(self, scope: Scope, attr: Attr, v: Value, severity: Severity) -> bool:
+        """Report var()/expr() names without a binding; True when some are unbound.
+
+        Without any bindings (the editor before a profile is chosen) unbound names are
+        symbols, not mistakes; once bindings are given, each missing one is reported.
+        """
+        missing = [n for n in v.names() if n.name not in self.bindings]
+        if missing and (self.bindings or not self.symbolic):
+            for n in missing:
+                self._report(scope, self.value_range(scope, attr, n.start, n.end), severity,
+                             "unbound-var", f"'{n.name}' has no binding; give it with --bind {n.name}=N "
+                             f"or in [bindings] of agrippa.toml", data={"name": n.name})
+        return bool(missing)
+
+    def eval_attr(self, scope: Scope, el: Element, name: str, *, hint: bool = False) -> object:
+        """The JSON value of attribute `name`, or None after reporting why it has none.
+
+        Unbound names evaluate to sympy symbols in symbolic mode. `hint` marks
+        documentation-only attributes (dim hints): their mistakes are warnings.
+        """
+        attr = el.attrs.get(name)
+        if attr is None:
+            return None
+        v = self.parsed(attr)
+        sev = Severity.WARNING if hint else Severity.ERROR
+        try:
+            if isinstance(v, ValueError_):
+                raise v
+            if self._unbound(scope, attr, v, sev) and not self.symbolic:
+                return None
+            out = self._evaluated.get(v.source)  # shared by equal texts: read-only for callers
+            if out is None:
+                out = self._evaluated[v.source] = evaluate(v, self.bindings, symbolic=True)
+            return out
+        except ValueError_ as e:
+            self._report(scope, self.value_range(scope, attr, e.start, e.end), sev, e.code, e.message)
+        return None
+
+    def text_attr(self, scope: Scope, el: Element, name: str) -> str | None:
+        """The attribute's text after var()/expr() substitution (None when it cannot be had)."""
+        attr = el.attrs.get(name)
+        if attr is None:
+            return None
+        v = self.parsed(attr)
+        try:
+            if isinstance(v, ValueError_):
+                raise v
+            if v.is_literal:
+                return attr.value
+            if self._unbound(scope, attr, v, Severity.ERROR):
+                return None
+            return substitute(v, self.bindings)
+        except ValueError_ as e:
+            self.reporter.error(scope, self.value_range(scope, attr, e.start, e.end), e.code, e.message)
+        return None
+
+    def count_attr(self, scope: Scope, el: Element, name: str) -> object:
+        """A rep/stretch count: a positive int, a sympy expression when unbound, or None."""
+        error = self.reporter.error
+        attr = el.attrs[name]
+        v = self.parsed(attr)
+        if isinstance(v, ValueError_):
+            error(scope, self.value_range(scope, attr, v.start, v.end), v.code, v.message)
+            return None
+        if self._unbound(scope, attr, v, Severity.ERROR) and not self.symbolic:
+            return None
+        try:
+            n = evaluate(v, self.bindings, symbolic=True)
+        except ValueError_ as e:
+            error(scope, self.value_range(scope, attr, e.start, e.end), e.code, e.message)
+            return None
+        if isinstance(n, float) and n.is_integer():
+            n = int(n)
+        if isinstance(n, bool) or not (isinstance(n, int) or hasattr(n, "free_symbols")):
+            error(scope, attr.value_range, "bad-count", f"{name} must be a whole number, got '{attr.value}'")
+            return None
+        if isinstance(n, int):
+            if n < 1:
+                error(scope, attr.value_range, "bad-count", f"{name} must be at least 1, got {n}")
+                return None
+            if n > MAX_COPIES:
+                error(scope, attr.value_range, "too-many-copies",
+                      f"{name}={n} makes too many copies (at most {MAX_COPIES:,})")
+                return None
+        return n
+
+    def dims(self, scope: Scope, el: Element, name: str, *, hint: bool = False) -> tuple | None:
+        """A dim list: whole numbers ≥ 0 or symbolic dims; None after reporting a mistake."""
+        v = self.eval_attr(scope, el, name, hint=hint)
+        attr = el.attrs.get(name)
+        if v is None or attr is None:
+            return None
+        if not isinstance(v, list):
+            v = [v]
+        out = []
+        for d in v:
+            if isinstance(d, float) and d.is_integer():
+                d = int(d)
+            ok = (isinstance(d, int) and not isinstance(d, bool) and d >= 0) or hasattr(d, "free_symbols")
+            if not ok:
+                self._report(scope, attr.value_range, Severity.WARNING if hint else Severity.ERROR,
+                             "bad-dim", f"{name} must be a list of whole numbers, got {d!r}")
+                return None
+            out.append(d)
+        return tuple(out)

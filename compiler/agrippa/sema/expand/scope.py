@@ -1,0 +1,63 @@
+"""Where the expansion walk stands, and how it reports what it finds there.
+
+`Scope` is the file being walked, the name prefix of the sourced blocks it is inside and
+the chain of frames (sourced-block tags, rep/stretch copies) that led there. `Reporter`
+collects diagnostics, each reported once however many copies meet it, with the sourcing
+chain as related information.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agrippa.base.diagnostics import Diagnostic, Location, Range, RelatedInfo, Severity
+from agrippa.sema.ir import Frame, Origin
+from agrippa.syntax.tree import Element, SourceFile
+
+
+class Budget(Exception):
+    """The expansion grew past its node budget; the walk stops."""
+
+
+@dataclass
+class Scope:
+    """Where the walk is: the file, the sourced-block prefix and the chain of frames."""
+
+    file: SourceFile
+    prefix: str = ""
+    chain: tuple[Frame, ...] = ()
+    files: tuple[str, ...] = ()  # sourcing stack, for cycle detection
+
+    def origin(self, el: Element) -> Origin:
+        return Origin(self.file.path, el, self.chain)
+
+
+class Reporter:
+    """The diagnostics of one expansion, without repeats."""
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self._seen: set[tuple] = set()
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        """Keep `diagnostic` as it is (no sourcing chain, no check for repeats)."""
+        self.diagnostics.append(diagnostic)
+
+    def report(self, scope: Scope | None, file: str, rng: Range, severity: Severity, code: str,
+               message: str, related: tuple[RelatedInfo, ...] = (), **kw) -> None:
+        """Report once per (file, range, code, message); inside sourced blocks, the tags
+        that sourced them are related information."""
+        key = (file, rng, code, message)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        if scope is not None:
+            related = related + tuple(
+                RelatedInfo(Location(f.file, f.element.tag_range), f"sourced here as '{f.element.get('name')}'")
+                for f in scope.chain if f.kind == "source")
+        self.diagnostics.append(Diagnostic(file, rng, severity, code, message, related, **kw))
+
+    def error(self, scope: Scope, rng: Range, code: str, message: str, **kw) -> None:
+        self.report(scope, scope.file.path, rng, Severity.ERROR, code, message, **kw)
+
+    def warning(self, scope: Scope, rng: Range, code: str, message: str, **kw) -> None:
+        self.report(scope, scope.file.path, rng, Severity.WARNING, code, message, **kw)

@@ -1,0 +1,162 @@
+"""The flat graph IR: what expansion produces and every later phase consumes.
+
+Every node, tensor and parameter keeps the markup element that made it and the chain of
+sourced blocks and rep/stretch copies it was made through, so diagnostics, hover and
+navigation point back into the user's files. Nothing downstream re-reads XML.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from agrippa.project.config import DEFAULT_OPSET
+from agrippa.sema.inits import DEFAULT_INIT
+from agrippa.syntax.tree import Element, SourceFile
+
+Dim = Any  # int, a sympy expression, or None when unknown
+Shape = "tuple[Dim, ...] | None"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One step of the way to a copy: a sourced-block tag, or a rep/stretch copy."""
+
+    kind: str  # "source", "rep" or "stretch"
+    element: Element
+    file: str
+    index: int = 0  # copy index (0-based) for rep/stretch
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an IR object comes from: an element of a file, reached through `chain`."""
+
+    file: str
+    element: Element
+    chain: tuple[Frame, ...] = ()
+
+    @property
+    def copy_indices(self) -> tuple[int, ...]:
+        return tuple(f.index for f in self.chain if f.kind != "source")
+
+    @property
+    def is_first_copy(self) -> bool:
+        return all(i == 0 for i in self.copy_indices)
+
+
+@dataclass(eq=False, slots=True)
+class Tensor:
+    """A value of the graph. It names the nodes that read it and refers to its producer
+    weakly: the graph owns nodes and tensors, and without cycles between them a replaced
+    analysis is freed by reference counting, with no pause for the cyclic collector."""
+
+    name: str  # the ONNX name
+    logical: str  # the prefixed markup name (`enc$x`)
+    origin: Origin  # the <output>, root <import>, <params> or stretch block that defines it
+    kind: str = "value"  # "input", "value", "param", "constant", "concat"
+    dtype: str = "float32"
+    shape: tuple | None = None  # filled by shape inference
+    declared: tuple | None = None  # shape written in the markup (root import, params dim)
+    producer_ref: weakref.ref[Node] | None = None
+    users: list[str] = field(default_factory=list)  # names of the nodes reading it
+
+    @property
+    def producer(self) -> Node | None:
+        return self.producer_ref() if self.producer_ref is not None else None
+
+
+@dataclass(eq=False, slots=True)
+class Use:
+    """One input of a node: the tensor it reads and the element that names it."""
+
+    tensor: Tensor
+    element: Element  # <input> or <params>
+
+
+@dataclass(eq=False)  # no slots: tensors refer to their producer weakly
+class Node:
+    name: str  # the ONNX node name (`Linear$3`)
+    op: str
+    origin: Origin  # the <node> element; for a stretch concat, the block
+    inputs: list[Use] = field(default_factory=list)
+    outputs: list[Tensor] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)  # name -> ops.ParsedAttr
+    domain: str = ""
+    known: bool = True  # False when an attribute could not be evaluated (unbound names)
+    repeat: Any = 1  # a stretch concat whose copy count is symbolic: each input stands for this many
+
+    def attr(self, name: str, default: Any = None) -> Any:
+        a = self.attributes.get(name)
+        return a.value if a is not None else default
+
+
+@dataclass(eq=False, slots=True)
+class Param:
+    """A trainable (or frozen) parameter: an ONNX initializer."""
+
+    name: str  # final ONNX name (`W$3`, `enc$scale$constant$1`, `E` when shared)
+    logical: str  # prefixed markup name
+    origin: Origin  # its first <params> element
+    dims: tuple  # evaluated dim (ints, or sympy expressions without bindings)
+    dtype: str = "float32"
+    init: str = DEFAULT_INIT
+    init_args: tuple = ()
+    frozen: bool = False
+    shared: bool = False
+    tensor: Tensor | None = None
+    declarations: list[Origin] = field(default_factory=list)  # every <params> mapping to it
+
+
+@dataclass(eq=False, slots=True)
+class Constant:
+    """A constant initializer made from an XML attribute (e.g. ReduceSum's axes)."""
+
+    name: str
+    value: Any  # numpy array
+    origin: Origin
+
+
+@dataclass(eq=False)
+class Graph:
+    """A whole expanded model."""
+
+    index: str  # the index file's path
+    files: dict[str, SourceFile] = field(default_factory=dict)
+    nodes: list[Node] = field(default_factory=list)
+    tensors: dict[str, Tensor] = field(default_factory=dict)  # by ONNX name
+    params: dict[str, Param] = field(default_factory=dict)  # by ONNX name, in creation order
+    constants: dict[str, Constant] = field(default_factory=dict)
+    inputs: list[Tensor] = field(default_factory=list)
+    outputs: list[tuple[Tensor, Element]] = field(default_factory=list)  # with the root <export>
+    bindings: dict[str, object] = field(default_factory=dict)
+    opset: int = DEFAULT_OPSET
+    complete: bool = True  # False when rep/stretch counts were unknown (no bindings)
+    # markup element -> what it stands for, across copies (for hover and navigation)
+    element_tensors: dict[Element, list[Tensor]] = field(default_factory=dict)
+    element_nodes: dict[Element, list[Node]] = field(default_factory=dict)
+    element_params: dict[Element, list[Param]] = field(default_factory=dict)
+    # a reference (input src / import from / export from) -> the element defining its tensor
+    definitions: dict[Element, Element] = field(default_factory=dict)
+    # block element -> number of copies made (rep/stretch), or a symbol when unknown
+    copies: dict[Element, Any] = field(default_factory=dict)
+    # sourced block tag -> the file it sources
+    sourced: dict[Element, str] = field(default_factory=dict)
+
+    def add_tensor(self, t: Tensor, element: Element | None = None) -> Tensor:
+        self.tensors[t.name] = t
+        if element is not None:
+            self.element_tensors.setdefault(element, []).append(t)
+        return t
+
+    @property
+    def parameter_count(self) -> int | None:
+        total = 0
+        for p in self.params.values():
+            n = 1
+            for d in p.dims:
+                if not isinstance(d, int):
+                    return None
+                n *= d
+            total += n
+        return total

@@ -1,0 +1,331 @@
+"""XSD validation of markup files against `resources/agrippa.xsd`, with the exact range of
+each mistake, and the schema's documentation for hover and completion.
+
+The recovered syntax tree (never the raw text) becomes an ElementTree that `xmlschema`
+validates; each error is mapped back to the range it concerns, the way lemminx does:
+a missing attribute marks the tag name, a bad value marks the value, an unexpected
+child marks the child's tag name.
+
+Validation is incremental. A file is cut into *units*: the root, and every `<block>` and
+`<node>` standing where the schema puts one. Inside its parent's unit, a child unit is an
+empty stub (`<node/>`) whose own errors are dropped there, so each unit's verdict depends
+on its own subtree only: XSD content models look at children's names, never at their
+content. A unit's cache key is its structure (tags, attribute names and values, text) with
+every value the schema accepts replaced by one canonical accepted value (each distinct
+value is judged once, by xmlschema, and memoized), so an edit revalidates only the units
+it touches, and units alike up to valid values (repeated layers, nodes of one shape) are
+validated once. This is sound because an XSD 1.0 schema without identity constraints
+judges each attribute value on its own. Missed units are validated together, side by side
+in one `<block>` wrapper (whose content is a repeatable choice), in one xmlschema call.
+
+The schema model is `model.py`, the translation of xmlschema's errors `issues.py`, their
+ranges and fixes `ranges.py`, the documentation for hover and completion `docs.py`.
+"""
+from __future__ import annotations
+
+import functools
+import weakref
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from agrippa.base.diagnostics import Diagnostic, Severity
+from agrippa.sema.schema import libxml2 as schema_libxml2
+from agrippa.sema.schema.docs import schema_docs
+from agrippa.sema.schema.issues import Issue, issue_of
+from agrippa.sema.schema.model import LOCK, Schema, get_schema, loaded_schema
+from agrippa.sema.schema.ranges import to_diagnostic
+from agrippa.syntax.tree import Element, SourceFile
+
+# A unit's structure: (tag, ((attribute name, normalized value), ...), text, children).
+Key = tuple[str, tuple[tuple[str, str], ...], str | None, tuple[Any, ...]]
+
+MAX_CACHED_UNITS = 20_000
+MAX_CACHED_CHARS = 16_000_000  # text of remembered top-level units (one huge block edited often)
+WHOLE_FILE_MIN_UNITS = 4  # new top-level units from which one libxml2 pass is tried first
+
+_cache: dict[Key, tuple[Issue, ...]] = {}
+# (tag, text) of a top-level unit -> its subtree's issues, with paths relative to it
+# roots (their start tag, the text of non-unit children, the tags of unit children) found
+# valid by a libxml2 whole-file pass
+_valid_roots: set[tuple[str, ...]] = set()
+_SHELL_STUBS = frozenset({"block"})  # trusted only where the schema agrees (see use)
+_text_cache: dict[tuple[str, str | None], tuple[tuple[tuple[int, ...], Any], ...]] = {}
+_text_chars = 0  # characters of text held as _text_cache keys
+# an unchanged SourceFile (the pipeline reuses parsed files) is not even walked again
+_by_file: weakref.WeakKeyDictionary[SourceFile, tuple[str, tuple[Diagnostic, ...]]] = \
+    weakref.WeakKeyDictionary()
+_STATS = {"units": 0, "validated": 0, "whole_files": 0}
+
+
+# -- keys and trees -----------------------------------------------------------------------
+
+_NO_STUBS: frozenset[str] = frozenset()
+
+
+
+def _key(s: Schema, el: Element, stubs: frozenset[str], units: list[Element]) -> Key:
+    """The structural key of the unit rooted at `el`; child units go to `units`."""
+    tag = el.tag
+    memo = s.memo
+    attrs: tuple[tuple[str, str], ...] = ()
+    if el.attrs:
+        items = []
+        for n, a in el.attrs.items():
+            v = memo.get((tag, n, a.value))
+            items.append((n, v if v is not None else s.normalize(tag, n, a.value)))
+        attrs = tuple(items)
+    text = el.text if el.text and tag not in s.mixed and el.text.strip() else None
+    if not el.children:
+        return (tag, attrs, text, ())
+    children: list[Any] = []
+    for c in el.children:
+        if c.tag in stubs:
+            units.append(c)
+            children.append(c.tag)  # a stub: the bare tag
+        else:
+            children.append(_key(s, c, _NO_STUBS, units))
+    return (tag, attrs, text, tuple(children))
+
+
+def _tree(key: Key | str, path: tuple[int, ...], paths: dict[ET.Element, tuple[int, ...]],
+          stubs: set[ET.Element]) -> ET.Element:
+    if isinstance(key, str):  # a stub
+        node = ET.Element(key)
+        stubs.add(node)
+        paths[node] = path
+        return node
+    tag, attrs, text, children = key
+    node = ET.Element(tag, dict(attrs))
+    if text is not None:
+        node.text = text
+    paths[node] = path
+    node.extend(_tree(c, path + (i,), paths, stubs) for i, c in enumerate(children))
+    return node
+
+
+def _validate_units(s: Schema, keys: list[Key]) -> list[tuple[Issue, ...]]:
+    """The issues of each unit. Units the wrapper can hold are validated in one call."""
+    found: list[list[Issue]] = [[] for _ in keys]
+    paths: dict[ET.Element, tuple[int, ...]] = {}
+    stubs: set[ET.Element] = set()
+    roots = [_tree(k, (), paths, stubs) for k in keys]
+    runs = [(s.globals[k[0]], roots[i]) for i, k in enumerate(keys) if k[0] not in s.units]
+    batch = [roots[i] for i, k in enumerate(keys) if k[0] in s.units]
+    if batch:
+        wrapper = ET.Element(s.wrapper.local_name)
+        wrapper.extend(batch)
+        runs.append((s.wrapper, wrapper))
+    owner = {node: i for i, root in enumerate(roots) for node in root.iter()}
+    for decl, tree in runs:
+        for err in decl.iter_errors(tree):
+            if err.elem not in owner or err.elem in stubs:
+                continue  # the wrapper's or a stub's own error
+            found[owner[err.elem]].append(issue_of(s, err, paths))
+    # one message per mistake (text in an empty element is reported twice by xmlschema)
+    return [tuple({(i.path, i.code, i.message): i for i in issues}.values()) for issues in found]
+
+
+def _whole_candidate(sf: SourceFile) -> list[tuple[str, str]] | None:
+    """The (tag, text) of the root's children when the file should be judged as a whole:
+    it parsed cleanly, several of its top-level units were never seen, none is known to
+    be wrong. None otherwise."""
+    root = sf.root
+    if root is None or sf.diagnostics or len(root.children) < WHOLE_FILE_MIN_UNITS:
+        return None
+    keys = [(c.tag, sf.text[c.start:c.end]) for c in root.children if c.end > c.start]
+    known = [_text_cache.get(k) for k in keys]
+    if any(known) or sum(k is None for k in known) < WHOLE_FILE_MIN_UNITS:
+        return None
+    return keys
+
+
+# what `prejudge` started for a file: its top-level units' (tag, text), and libxml2's answer
+Pending = tuple[list[tuple[str, str]], "Future[bool]"]
+
+
+def _valid_whole(sf: SourceFile, pending: Pending | None = None) -> bool:
+    """A candidate file (above) that libxml2 finds valid as a whole: its units are
+    remembered valid, and an edit then revalidates the edited one only. No xmlschema
+    model is needed for this. `pending`: what `prejudge` started for it."""
+    if pending is not None:
+        keys, verdict = pending
+        valid = verdict.result()
+    else:
+        keys = _whole_candidate(sf)
+        valid = keys is not None and schema_libxml2.is_valid(sf)
+    if not valid:
+        return False
+    _STATS["whole_files"] += 1
+    for tag, text in keys:
+        _remember_top(tag, text, ())
+    _valid_roots.add(_shell(sf))
+    return True
+
+
+def prejudge(files: Iterable[SourceFile]) -> dict[SourceFile, Pending]:
+    """Start libxml2 on the files `validate_files` will judge as a whole. It runs in a
+    thread without the GIL, beside the rest of the analysis; pass the result on."""
+    out: dict[SourceFile, Pending] = {}
+    for sf in files:
+        keys = _whole_candidate(sf)
+        if keys is not None:
+            out[sf] = (keys, _background().submit(schema_libxml2.is_valid, sf))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _background() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="agrippa-libxml2")
+
+
+def _shell(sf: SourceFile) -> tuple[str, ...]:
+    """The root with its children's content left out: whether the root's own unit is
+    valid depends on nothing else (the tags of unit children stand as stubs there)."""
+    root = sf.root
+    parts = [sf.text[root.start:root.start_tag_end]]
+    for c in root.children:
+        parts.append(c.tag if c.tag in _SHELL_STUBS else sf.text[c.start:c.end])
+    return tuple(parts)
+
+
+def _validate_file(s: Schema, sf: SourceFile) -> list[Diagnostic]:
+    root = sf.root
+    if root is None:
+        return []
+    if root.tag not in s.globals:
+        roots = " or ".join(f"<{g}>" for g in s.globals)
+        return [Diagnostic(sf.path, root.tag_range, Severity.ERROR, "schema-bad-root",
+                           f"the root element must be {roots}, not <{root.tag}>")]
+    # A top-level unit whose text is unchanged since an earlier analysis has the same issues
+    # (relative to it): reuse them without walking it. After an edit, only the edited block
+    # (and the root's own shallow key) are looked at again.
+    found: list[tuple[Element, Key]] = []
+    out: list[Diagnostic] = []
+    tops: dict[Element, str] = {}
+    root_children: list[Element] = []
+    root_stubs = s.stubs.get(root.tag, _NO_STUBS)
+    found.append((root, _key(s, root, root_stubs, root_children)))
+    if found[0][1] not in _cache and root_stubs >= _SHELL_STUBS and _shell(sf) in _valid_roots:
+        _cache[found[0][1]] = ()  # judged valid by libxml2 in a whole-file pass
+    units: list[Element] = []
+    for top in root_children:
+        text = sf.text[top.start:top.end] if top.end > top.start else None
+        hit = _text_cache.get((top.tag, text)) if text is not None else None
+        if hit is not None:
+            for rel, issue in hit:
+                out.append(to_diagnostic(sf, _walk(top, rel), issue))
+            continue
+        if text is not None:
+            tops[top] = text
+        units.append(top)
+    units.reverse()
+    while units:
+        unit = units.pop()
+        children: list[Element] = []
+        found.append((unit, _key(s, unit, s.stubs.get(unit.tag, _NO_STUBS), children)))
+        units.extend(reversed(children))
+    looked = [(unit, key, _cache.get(key)) for unit, key in found]
+    missed = list(dict.fromkeys(key for _, key, issues in looked if issues is None))
+    _STATS["units"] += len(found)
+    _STATS["validated"] += len(missed)
+    fresh = dict(zip(missed, _validate_units(s, missed)))
+    for key, issues in fresh.items():
+        if len(_cache) >= MAX_CACHED_UNITS:
+            del _cache[next(iter(_cache))]
+        _cache[key] = issues
+    per_top: dict[Element, list[tuple[tuple[int, ...], Issue]]] = {t: [] for t in tops}
+    for unit, key, issues in looked:
+        for issue in issues if issues is not None else fresh[key]:
+            el = _walk(unit, issue.path)
+            out.append(to_diagnostic(sf, el, issue))
+            top, rel = _top_of(unit, tops)
+            if top is not None:
+                per_top[top].append((rel + issue.path, issue))
+    for top, text in tops.items():
+        _remember_top(top.tag, text, tuple(per_top[top]))
+    return out
+
+
+def _remember_top(tag: str, text: str, issues: tuple[tuple[tuple[int, ...], Issue], ...]) -> None:
+    global _text_chars
+    key = (tag, text)
+    if key not in _text_cache:
+        _text_chars += len(text)
+    _text_cache[key] = issues
+    while len(_text_cache) > MAX_CACHED_UNITS or (_text_chars > MAX_CACHED_CHARS and len(_text_cache) > 1):
+        old = next(iter(_text_cache))  # the oldest first
+        del _text_cache[old]
+        _text_chars -= len(old[1] or "")
+
+
+def _walk(el: Element, path: tuple[int, ...]) -> Element:
+    for i in path:
+        el = el.children[i]
+    return el
+
+
+def _top_of(unit: Element, tops: dict[Element, str]) -> tuple[Element | None, tuple[int, ...]]:
+    """The top-level unit containing `unit`, and the child-index path from it to `unit`."""
+    rel: list[int] = []
+    el = unit
+    while el is not None and el not in tops:
+        parent = el.parent
+        if parent is None:
+            return None, ()
+        rel.append(parent.children.index(el))
+        el = parent
+    return el, tuple(reversed(rel))
+
+
+def validate_files(files: Iterable[SourceFile], verdicts: dict[SourceFile, Pending] | None = None,
+                   ) -> list[Diagnostic]:
+    """Schema diagnostics for each file's recovered tree (files without a root are skipped).
+    `verdicts`: what `prejudge` started for these files."""
+    out: list[Diagnostic] = []
+    verdicts = verdicts or {}
+    with LOCK:
+        for sf in files:
+            done = _by_file.get(sf)
+            if done is None or done[0] is not sf.text:
+                valid = _valid_whole(sf, verdicts.get(sf))
+                done = (sf.text, () if valid else tuple(_validate_file(get_schema(), sf)))
+                _by_file[sf] = done
+            out.extend(done[1])
+    out.sort(key=lambda d: (d.file, d.range.start))
+    return out
+
+
+def cache_info() -> dict[str, int]:
+    """Units seen and units actually validated since start, and units cached now."""
+    return {**_STATS, "cached": len(_cache)}
+
+
+def warm_up(files: Iterable[SourceFile] = ()) -> None:
+    """Build the xmlschema model (and the root units of `files`) ahead of the first edit;
+    the language server calls this in the background once it has published."""
+    s = get_schema()
+    schema_docs()
+    with LOCK:
+        for sf in files:
+            if sf.root is not None and sf.root.tag in s.globals:
+                _validate_file(s, sf)
+
+
+def clear_cache() -> None:
+    """Forget validated units (for measurements and tests)."""
+    global _text_chars
+    with LOCK:
+        _valid_roots.clear()
+        _cache.clear()
+        _text_cache.clear()
+        _text_chars = 0
+        _by_file.clear()
+        s = loaded_schema()
+        if s is not None:
+            s.memo.clear()
+
+
+__all__ = ["prejudge", "validate_files", "cache_info", "warm_up", "clear_cache", "schema_docs", "get_schema",
+           "Pending", "Key", "MAX_CACHED_UNITS", "MAX_CACHED_CHARS", "WHOLE_FILE_MIN_UNITS"]

@@ -1,0 +1,104 @@
+"""Dim hints (`dim`/`dims` on <output>, <input>, block <import>/<export>, root <export>):
+documentation only, so a hint that disagrees with the inferred shape is a `stale-dim` warning."""
+from __future__ import annotations
+
+from agrippa.base.diagnostics import Diagnostic, Fix, Severity, TextEdit
+from agrippa.sema.ir import Graph, Tensor
+from agrippa.sema.shapes.context import Run
+from agrippa.sema.shapes.dims import (
+    DIFFERENT,
+    MAYBE,
+    Shape,
+    compare,
+    format_shape,
+    markup_dim,
+    norm,
+)
+from agrippa.sema.values import ValueError_, evaluate, parse_value
+from agrippa.syntax.tree import Element
+
+STALE = "stale-dim"
+HINTED = frozenset({"output", "input", "import", "export"})
+_CACHE: dict[tuple, Shape] = {}
+_CACHE_MAX = 16384
+
+
+def check_hints(run: Run) -> None:
+    graph = run.graph
+    roots = {sf.root: path for path, sf in graph.files.items() if sf.root is not None}
+    bkey = tuple(sorted((k, str(v)) for k, v in graph.bindings.items()))
+    for el, tensors in graph.element_tensors.items():
+        attrs = el.attrs
+        if ("dim" not in attrs and "dims" not in attrs) or el.tag not in HINTED:
+            continue
+        if el.tag == "import" and any(t.kind == "input" and t.origin.element is el for t in tensors):
+            continue  # a graph input's dim is its declaration, not a hint
+        for name in ("dim", "dims"):
+            attr = el.attrs.get(name)
+            if attr is None:
+                continue
+            hint = _hint(attr.value, graph, bkey)
+            if hint is None:
+                continue
+            shapes = _distinct(tensors)
+            if not shapes or any(_matches(hint, s, run.symbolic) for s in shapes):
+                continue
+            file = _file_of(el, roots, graph)
+            shown = " or ".join(format_shape(s) for s in shapes)
+            fixes: tuple[Fix, ...] = ()
+            written = [markup_dim(d) for d in shapes[-1]]
+            if run.symbolic and all(w is not None for w in written):
+                text = "[" + ", ".join(written) + "]"
+                fixes = (Fix(f"Change {name} to {text}", (TextEdit(file, attr.value_range, text),), True),)
+            run.diags.append(Diagnostic(
+                file, attr.value_range, Severity.WARNING, STALE,
+                f"{name} says {format_shape(hint)} but the shape is {shown}", fixes=fixes,
+                data={"shape": format_shape(shapes[-1])}))
+
+
+def _hint(text: str, graph: Graph, bkey: tuple) -> Shape:
+    key = (text, bkey)
+    if key in _CACHE:
+        return _CACHE[key]
+    try:
+        v = evaluate(parse_value(text), graph.bindings, symbolic=True)
+        items = v if isinstance(v, list) else [v]
+        hint: Shape = tuple(norm(d) for d in items)
+        if any(d is None or isinstance(d, float) or (type(d) is int and d < 0) or
+               (type(d) is not int and not hasattr(d, "free_symbols")) for d in hint):
+            hint = None
+    except (ValueError_, ValueError, TypeError):
+        hint = None
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[key] = hint
+    return hint
+
+
+def _distinct(tensors: list[Tensor]) -> list[tuple]:
+    if len(tensors) == 1:
+        return [] if tensors[0].shape is None else [tensors[0].shape]
+    out: list[tuple] = []
+    for t in tensors:
+        if t.shape is not None and t.shape not in out:
+            out.append(t.shape)
+    return out
+
+
+def _matches(hint: tuple, shape: tuple, symbolic: bool) -> bool:
+    if len(hint) != len(shape):
+        return False
+    for h, s in zip(hint, shape):
+        c = compare(h, s)
+        # without bindings, a name that differs from the shape's is stale; a number written
+        # where the shape is an expression may be an example value, so it is let be
+        if c is DIFFERENT or (c is MAYBE and symbolic and type(h) is not int):
+            return False
+    return True
+
+
+def _file_of(el: Element, roots: dict[Element, str], graph: Graph) -> str:
+    top = el
+    while top.parent is not None:
+        top = top.parent
+    return roots.get(top, graph.index)

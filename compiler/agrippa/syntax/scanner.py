@@ -1,0 +1,389 @@
+"""The recovering XML scanner: markup text → a tree with the exact range of every element,
+attribute name and attribute value.
+
+Agrippa files are small XML documents, but an editor sees them half-typed. The scanner
+never raises: it reports malformed markup as diagnostics and still builds the tree it
+could recover. It never expands entities beyond the five predefined ones and character
+references, and refuses DTDs, so no file can make it fetch anything or blow up.
+
+`Scanner(sf).run()` reads a whole file; `Scanner.scan(start, stop)` reads one span into
+the open elements on its stack (the incremental re-parse, `reparse.py`, uses that).
+"""
+from __future__ import annotations
+
+import re
+
+from agrippa.syntax.tree import ENTITY_RE, Attr, Element, SourceFile
+
+MAX_DEPTH = 256  # deeper nesting is reported and flattened (a 10,000-deep file stays linear)
+
+_NAME = r"[A-Za-z_:][-A-Za-z0-9_:.]*"
+_NAME_RE = re.compile(_NAME)
+_TAG_OPEN_RE = re.compile(r"<(" + _NAME + r")")
+_END_TAG_RE = re.compile(r"</(" + _NAME + r")?\s*(>)?")
+_WS_RE = re.compile(r"\s*")
+_FAST_ATTR = r"\s+(" + _NAME + r")\s*=\s*(?:\"([^\"<&]*)\"|'([^'<&]*)')"
+_FAST_ATTR_RE = re.compile(_FAST_ATTR)
+# one token of well-formed markup; anything else goes through the careful, recovering path
+# (white space after a tag is taken with it: it is never content, except inside <desc>)
+# The first _UNROLLED attributes of a start tag are groups of the token itself (name, "value",
+# 'value'), read without a second regex pass; any further ones are in the group `more`.
+_UNROLLED = 4
+_ONE_ATTR = r"(?:\s+(" + _NAME + r")\s*=\s*(?:\"([^\"<&]*)\"|'([^'<&]*)'))?"
+_TOKEN_RE = re.compile(
+    r"(?P<ws>\s+)(?=<|\Z)"
+    r"|(?P<text>[^<]+)"
+    r"|<(?P<tag>" + _NAME + r")" + _ONE_ATTR * _UNROLLED + r"(?P<more>(?:" + _FAST_ATTR + r")*)"
+    r"\s*(?P<slash>/?)>(?:\s*(?=<))?"
+    r"|</(?P<end>" + _NAME + r")\s*(?P<gt>>)(?:\s*(?=<))?"
+    r"|<!--(?:(?!--).)*-->", re.S)
+_PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+# indices into a start tag token's groups() (0-based: group n is groups()[n - 1])
+_TAG = _TOKEN_RE.groupindex["tag"] - 1
+_FIRST_ATTR = _TAG + 1
+_MORE = _TOKEN_RE.groupindex["more"] - 1
+
+
+class Scanner:
+    """Reads markup into a SourceFile's tree, reporting and recovering from mistakes."""
+
+    def __init__(self, sf: SourceFile):
+        self.sf = sf
+        self.text = sf.text
+        self.stack: list[Element] = []
+        self.too_deep = 0  # how many start tags were flattened because of MAX_DEPTH
+        self.stray = False  # an element outside the root was read
+
+    # -- helpers ---------------------------------------------------------------------------
+    def err(self, start: int, end: int, message: str, code: str = "xml-syntax") -> None:
+        self.sf.error(start, max(end, start + 1) if start < len(self.text) else end, code, message)
+
+    def decode(self, raw: str, offset: int) -> str:
+        if "&" not in raw:
+            return raw
+        out = []
+        pos = 0
+        for m in ENTITY_RE.finditer(raw):
+            out.append(raw[pos:m.start()])
+            ent = m.group(1)
+            start = offset + m.start()
+            if not m.group(0).endswith(";"):
+                self.err(start, offset + m.end(), f"'&{ent}' needs a ';' (write '&amp;' for a literal '&')")
+                out.append(m.group(0))
+            elif ent.startswith("#"):
+                try:
+                    code = int(ent[2:], 16) if ent[1] == "x" else int(ent[1:])
+                    out.append(chr(code))
+                except (ValueError, OverflowError):
+                    self.err(start, offset + m.end(), f"invalid character reference '&{ent};'")
+            elif ent in _PREDEFINED:
+                out.append(_PREDEFINED[ent])
+            else:
+                self.err(start, offset + m.end(),
+                         f"unknown entity '&{ent};': entities are never expanded", "xml-entity")
+            pos = m.end()
+        out.append(raw[pos:])
+        return "".join(out)
+
+    # -- main loop ------------------------------------------------------------------------------
+    def run(self) -> None:
+        n = len(self.text)
+        self.scan(0, n)
+        stack, sf = self.stack, self.sf
+        while stack:
+            el = stack.pop()
+            self.err(el.start, el.start + 1 + len(el.tag), f"<{el.tag}> is never closed")
+            self.finish(el, n)
+        if sf.root is None:
+            self.err(0, min(n, 1), "the file has no root element (expected <model>)", "xml-empty")
+        if self.stray:
+            sf.all = list(sf.root.iter())
+
+    def scan(self, start: int, stop: int) -> int:
+        """Read markup from `start` until `stop` is reached; returns where it stopped (a token
+        may end past `stop`)."""
+        text, sf, lines = self.text, self.sf, self.sf.lines
+        every = sf.all
+        i = start
+        match = _TOKEN_RE.match
+        attr_iter = _FAST_ATTR_RE.finditer
+        stack = self.stack
+        while i < stop:
+            m = match(text, i)
+            if m is None:  # not well-formed here: the careful path reports and recovers
+                i = self.markup(i)
+                continue
+            kind = m.lastgroup
+            end = m.end()
+            if kind == "slash":  # a well-formed start tag without entities (its last group)
+                g = m.groups()
+                el = Element(g[_TAG], lines, i)
+                attrs = el.attrs
+                k = _FIRST_ATTR
+                while k < _MORE and g[k] is not None:  # group k + 1: a name; k + 2, k + 3: its value
+                    name = g[k]
+                    ns = m.start(k + 1)
+                    if name in attrs:
+                        self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{el.tag}>",
+                                 "xml-duplicate-attribute")
+                    elif g[k + 1] is not None:
+                        attrs[name] = Attr(name, g[k + 1], lines, ns, ns + len(name), m.start(k + 2), g[k + 1])
+                    else:
+                        attrs[name] = Attr(name, g[k + 2], lines, ns, ns + len(name), m.start(k + 3), g[k + 2])
+                    k += 3
+                if g[_MORE]:
+                    for a in attr_iter(text, m.start("more"), m.end("more")):
+                        name, dq, sq = a.groups()
+                        ns = a.start(1)
+                        if name in attrs:
+                            self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{el.tag}>",
+                                     "xml-duplicate-attribute")
+                        elif dq is not None:
+                            attrs[name] = Attr(name, dq, lines, ns, ns + len(name), a.start(2), dq)
+                        else:
+                            attrs[name] = Attr(name, sq, lines, ns, ns + len(name), a.start(3), sq)
+                tag_end = m.end("slash") + 1
+                el.start_tag_end = tag_end
+                if el.tag == "desc" and tag_end != end and not m.group("slash"):
+                    end = tag_end  # its leading white space is content
+                if stack and len(stack) < MAX_DEPTH:
+                    el.parent = stack[-1]
+                    stack[-1].children.append(el)
+                    every.append(el)
+                    if m.group("slash"):
+                        el.self_closing = el.closed = True
+                        el.end = tag_end
+                    else:
+                        stack.append(el)
+                else:
+                    self.open(el)
+                    if m.group("slash"):
+                        el.self_closing = el.closed = True
+                        el.end = tag_end
+                        self.pop(el)
+            elif kind == "ws":
+                if stack and stack[-1].tag == "desc":
+                    self.text_node(i, end)
+            elif kind == "gt":  # an end tag
+                if stack and stack[-1].tag == m.group("end"):
+                    el = stack.pop()
+                    el.end = m.end("gt")
+                    el.closed = True
+                    if stack and stack[-1].tag == "desc" and el.end != end:
+                        end = el.end  # white space inside <desc> is content
+                else:
+                    end = self.end_tag(i)
+            elif kind == "text":
+                self.text_node(i, end)
+            else:  # a comment
+                sf.comments.append((i, end))
+            i = end
+        return i
+
+    def text_node(self, start: int, end: int) -> None:
+        chunk = self.text[start:end]
+        if self.stack:
+            top = self.stack[-1]
+            if top.tag == "desc" or chunk.strip():
+                top.text += self.decode(chunk, start)
+        elif chunk.strip():
+            s = start + (len(chunk) - len(chunk.lstrip()))
+            self.err(s, start + len(chunk.rstrip()), "text outside the root element")
+
+    def markup(self, lt: int) -> int:
+        text = self.text
+        if text.startswith("<!--", lt):
+            close = text.find("-->", lt + 4)
+            if close < 0:
+                self.err(lt, lt + 4, "comment is never closed (missing '-->')")
+                return len(text)
+            self.sf.comments.append((lt, close + 3))
+            return close + 3
+        if text.startswith("<![CDATA[", lt):
+            close = text.find("]]>", lt)
+            if close < 0:
+                self.err(lt, lt + 9, "CDATA section is never closed")
+                return len(text)
+            if self.stack:
+                self.stack[-1].text += text[lt + 9:close]
+            return close + 3
+        if text.startswith("<!", lt):
+            return self.doctype(lt)
+        if text.startswith("<?", lt):
+            close = text.find("?>", lt)
+            if close < 0:
+                self.err(lt, lt + 2, "processing instruction is never closed (missing '?>')")
+                return len(text)
+            return close + 2
+        if text.startswith("</", lt):
+            return self.end_tag(lt)
+        m = _TAG_OPEN_RE.match(text, lt)
+        if m is None:
+            self.err(lt, lt + 1, "'<' must start a tag; write '&lt;' for a literal '<'")
+            return lt + 1
+        return self.start_tag(lt, m)
+
+    def doctype(self, lt: int) -> int:
+        text = self.text
+        depth = 0
+        i = lt + 2
+        while i < len(text):
+            c = text[i]
+            if c == "[":
+                depth += 1
+            elif c == "]":
+                depth -= 1
+            elif c == ">" and depth <= 0:
+                break
+            i += 1
+        end = min(i + 1, len(text))
+        self.err(lt, min(end, lt + 9),
+                 "DOCTYPE declarations are not allowed in Agrippa files; it was ignored "
+                 "(entities and DTDs are never loaded)", "xml-doctype")
+        return end
+
+    def start_tag(self, lt: int, m: re.Match) -> int:
+        return self.slow_start_tag(lt, m)
+
+    def slow_start_tag(self, lt: int, m: re.Match) -> int:
+        sf, text = self.sf, self.text
+        tag = m.group(1)
+        name_end = m.end()
+        el = Element(tag, sf.lines, lt)
+        i = name_end
+        n = len(text)
+        closed_tag = False
+        while i < n:
+            ws = _WS_RE.match(text, i)
+            j = ws.end()
+            if j >= n:
+                i = j
+                break
+            c = text[j]
+            if c == ">":
+                i = j + 1
+                closed_tag = True
+                break
+            if text.startswith("/>", j):
+                i = j + 2
+                closed_tag = True
+                el.self_closing = True
+                break
+            if c == "<":
+                i = j
+                break
+            am = _NAME_RE.match(text, j)
+            if am is None:
+                self.err(j, j + 1, f"unexpected '{c}' in <{tag}>")
+                i = j + 1
+                continue
+            if j == i and i != name_end:
+                self.err(j, am.end(), "attributes must be separated by white space")
+            i = self.attribute(el, am)
+        if not closed_tag:
+            self.err(lt + 1, name_end, f"<{tag}> tag is not closed with '>'")
+        el.start_tag_end = i
+        self.open(el)
+        if el.self_closing or not closed_tag:
+            self.finish(el, i)
+            self.pop(el)
+        return i
+
+    def attribute(self, el: Element, am: re.Match) -> int:
+        text, sf = self.text, self.sf
+        name = am.group(0)
+        name_start, j = am.start(), am.end()
+        n = len(text)
+        ws = _WS_RE.match(text, j).end()
+        if ws >= n or text[ws] != "=":
+            self.err(name_start, j, f"attribute '{name}' has no value (write {name}=\"...\")")
+            attr = Attr(name, "", sf.lines, name_start, j, j, "")
+            el.attrs.setdefault(name, attr)
+            return j
+        k = _WS_RE.match(text, ws + 1).end()
+        if k >= n or text[k] not in "\"'":
+            # unquoted value: take up to white space or tag end
+            vm = re.compile(r"[^\s>/<]*").match(text, k)
+            self.err(k, max(vm.end(), k + 1), f"the value of '{name}' must be in quotes")
+            raw = vm.group(0)
+            end = vm.end()
+            value_start = k
+        else:
+            quote = text[k]
+            close = text.find(quote, k + 1)
+            nl_tag = text.find("<", k + 1)
+            if close < 0 or (0 <= nl_tag < close and text.find(">", k + 1) < close):
+                self.err(k, k + 1, f"the value of '{name}' is missing its closing {quote}")
+                stop = min(x for x in (text.find(">", k + 1), text.find("\n", k + 1), n) if x >= 0)
+                raw = text[k + 1:stop]
+                value_start = k + 1
+                end = stop
+            else:
+                raw = text[k + 1:close]
+                value_start = k + 1
+                end = close + 1
+                if "<" in raw:
+                    lt = raw.index("<")
+                    self.err(value_start + lt, value_start + lt + 1,
+                             f"'<' is not allowed in the value of '{name}'; write '&lt;'")
+        value = self.decode(raw, value_start)
+        attr = Attr(name, value, sf.lines, name_start, j, value_start, raw)
+        if name in el.attrs:
+            self.err(name_start, j, f"attribute '{name}' is written twice on <{el.tag}>", "xml-duplicate-attribute")
+        else:
+            el.attrs[name] = attr
+        return end
+
+    def open(self, el: Element) -> None:
+        if self.stack:
+            parent = self.stack[-1]
+            if len(self.stack) >= MAX_DEPTH:
+                if not self.too_deep:
+                    self.err(el.start, el.start + 1 + len(el.tag),
+                             f"elements are nested more than {MAX_DEPTH} deep; deeper ones are ignored",
+                             "xml-too-deep")
+                self.too_deep += 1
+                el.parent = parent
+                self.stack.append(el)
+                return
+            el.parent = parent
+            parent.children.append(el)
+            self.sf.all.append(el)
+        elif self.sf.root is None:
+            self.sf.root = el
+            self.sf.all.append(el)
+        else:
+            self.err(el.start, el.start + 1 + len(el.tag), "only one root element is allowed")
+            self.stray = True  # its content is not in the tree either
+        self.stack.append(el)
+
+    def pop(self, el: Element) -> None:
+        if self.stack and self.stack[-1] is el:
+            self.stack.pop()
+
+    def finish(self, el: Element, end: int) -> None:
+        el.end = end
+        el.closed = True
+
+    def end_tag(self, lt: int) -> int:
+        text = self.text
+        m = _END_TAG_RE.match(text, lt)
+        name = m.group(1)
+        if name is None:
+            self.err(lt, lt + 2, "'</' must be followed by a tag name")
+            return lt + 2
+        end = m.end()
+        if m.group(2) is None:
+            self.err(lt, end, f"</{name}> is not closed with '>'")
+        for depth in range(len(self.stack) - 1, -1, -1):
+            if self.stack[depth].tag == name:
+                while len(self.stack) > depth + 1:
+                    inner = self.stack.pop()
+                    self.err(inner.start + 1, inner.start + 1 + len(inner.tag),
+                             f"<{inner.tag}> is never closed (found </{name}>)")
+                    self.finish(inner, lt)
+                el = self.stack.pop()
+                self.finish(el, end)
+                return end
+        self.err(lt, end, f"</{name}> closes nothing: no <{name}> is open")
+        return end
