@@ -4,6 +4,7 @@ Positions are (line, character) on both sides; URIs become absolute paths and ba
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote, urlparse
@@ -11,6 +12,7 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
+from agrippa.base import codes
 from agrippa.base.diagnostics import Diagnostic, Location, Position, Range, Severity, TextEdit
 
 _SEVERITY = {
@@ -58,12 +60,20 @@ def to_lsp_locations(locations: Iterable[Location]) -> list[lsp.Location]:
 
 
 # -- diagnostics and edits ---------------------------------------------------------------------
+@functools.lru_cache(maxsize=256)
+def code_description(code: str) -> lsp.CodeDescription | None:
+    """A link to the code's entry in docs/diagnostics.md, when that file is at hand."""
+    url = codes.doc_url(code)
+    return lsp.CodeDescription(href=url) if url else None
+
+
 def to_lsp_diagnostic(d: Diagnostic) -> lsp.Diagnostic:
     related = [lsp.DiagnosticRelatedInformation(location=to_lsp_location(r.location.file, r.location.range),
                                                 message=r.message) for r in d.related] or None
     data = {"code": d.code, **({k: v for k, v in d.data.items() if isinstance(v, (str, int, float, list))})}
     return lsp.Diagnostic(range=to_lsp_range(d.range), message=d.message, severity=_SEVERITY[d.severity],
-                          code=d.code, source="agrippa", related_information=related, data=data)
+                          code=d.code, code_description=code_description(d.code), source="agrippa",
+                          related_information=related, data=data)
 
 
 def to_workspace_edit(edits: Iterable[TextEdit], document_changes: bool,

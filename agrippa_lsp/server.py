@@ -13,13 +13,14 @@ from .features import (
     documents,
     hover,
     inlay_hints,
+    lifecycle,
     navigation,
     rename,
     symbols,
 )
 from .language_server import AgrippaServer, guarded
 
-FEATURES = (documents, configuration, hover, inlay_hints, completion, navigation, rename, symbols,
+FEATURES = (lifecycle, documents, configuration, hover, inlay_hints, completion, navigation, rename, symbols,
             code_actions, commands)
 
 

@@ -38,7 +38,7 @@ CORPUS: dict[str, list[tuple[str, tuple[int, int, int, int], str]]] = {
     "bad_type.agr": [
         ("schema-bad-value", (1, 40, 1, 45),
          "type must be one of float32, float64, float16, bfloat16, int64, int32, int16, int8, "
-         "uint8, bool, got 'float'"),
+         "uint8, uint16, uint32, uint64, bool, got 'float'"),
     ],
     "bad_init.agr": [
         ("schema-bad-value", (3, 45, 3, 49),

@@ -37,7 +37,7 @@ CASES = {
                     '</block><⟦model⟧ </model>'}),
     "unknown-op": ("unknown-op", Severity.ERROR, {
         "main.agr": f'<model>{IO}<block><node op="⟦Relux⟧"><input src="x"/><output name="y"/></node></block></model>'}),
-    "unknown-attribute": ("unknown-attribute", Severity.ERROR, {
+    "unknown-attribute": ("unknown-attribute", Severity.WARNING, {
         "main.agr": f'<model>{IO}<block><node op="Softmax" ⟦axs⟧="1"><input src="x"/><output name="y"/></node>'
                     '</block></model>'}),
     "ill-typed-attribute": ("bad-attribute", Severity.ERROR, {
@@ -106,6 +106,9 @@ EXTRA = {
     # code: (severity, files, options); options: bindings, target ("." analyses the folder),
     # compile (compile_project instead of analyze), fix (the new text of the first fix's edit)
     "xml-empty": (Severity.ERROR, {"main.agr": "⟦ ⟧"}, {}),
+    "untrainable-op": (Severity.WARNING, {
+        "main.agr": f'<model>{IO}<block><node op="⟦RandomNormalLike⟧"><input src="x"/><output name="y"/></node>'
+                    '</block></model>'}, {}),
     "xml-entity": (Severity.ERROR, {"main.agr": '<model><block><desc>a ⟦&foo;⟧ b</desc></block></model>'}, {}),
     "xml-doctype": (Severity.ERROR, {"main.agr": '⟦<!DOCTYPE⟧ model><model></model>'}, {}),
     "xml-duplicate-attribute": (Severity.ERROR, {
@@ -199,14 +202,71 @@ EXTRA = {
         "main.agr": f'<model>{IO}<block><node op="Reshape"><input src="x"/><params name="s" dim="[2]" '
                     'type="int64" init="constant" init_args="[5]" frozen="yes"/><output name="y"/></node>'
                     '</block></model>'}, {"anywhere": True, "skip": "needs folded frozen constants (issue 13)"}),
+    "type-mismatch": (Severity.ERROR, {
+        "main.agr": f'<model>{IO}<block><node op="Gather"><params name="E" dim="[10, 4]"/>'
+                    '<input src="⟦x⟧"/><output name="y"/></node></block></model>'}, {}),
     "stale-dim": (Severity.WARNING, {
         "main.agr": f'<model>{IO}<block><node op="Relu"><input src="x"/><output name="y" dim="⟦[3, 5]⟧"/>'
                     '</node></block><export from="y" dim="[3, 4]"/></model>'}, {"fix": "[3, 4]"}),
+    "name-for-title": (Severity.WARNING, {
+        "main.agr": f'<model>{IO}<block><node op="Relu" ⟦name⟧="act1"><input src="x"/><output name="y"/></node>'
+                    '</block></model>'}, {"fix": "title"}),
+    "op-needs-opset": (Severity.ERROR, {
+        "main.agr": f'<model>{IO}<block><node op="⟦LayerNormalization⟧"><input src="x"/>'
+                    '<params name="g" dim="[4]"/><output name="y"/></node></block></model>'},
+        {"fix": "[model]\nopset = 17\n"}),
+    "dims-differ-symbolically": (Severity.WARNING, {
+        "main.agr": '<model><import from="x" dim="[3, var(d)]" /><block><node op="MatMul"><input src="x"/>'
+                    '<params name="E" dim="[var(d), var(n)]" shared="yes"/><output name="y"/></node>'
+                    '<node op="MatMul"><input src="y"/><params name="E" dim="⟦[var(n), var(d)]⟧" shared="yes"/>'
+                    '<output name="z"/></node></block></model>'}, {"bindings": {"d": 4, "n": 4}}),
+    "renamed-value": (Severity.WARNING, {
+        "main.agr": f'<model>{IO}<block rep="2"><import from="x"/><node op="Mul"><input src="x"/>'
+                    '<params name="gain" dim="[4]"/><output name="⟦gain⟧"/></node><node op="Relu">'
+                    '<input src="gain"/><output name="y"/></node><export from="y"/></block></model>'}, {}),
+    "duplicate-onnx-name": (Severity.ERROR, {
+        "main.agr": '<model><import from="X" dim="[4]"/><block><node op="ReduceSum" axes="[0]"><input src="X"/>'
+                    '<output name="s"/></node><node op="Identity"><input src="X"/><output name="X$v"/></node>'
+                    '</block><block src="a.agr" name="X"/></model>',
+        "a.agr": '<block><node op="Add"><input src="v"/><params name="⟦axes⟧" dim="[4]" frozen="yes" shared="yes"/>'
+                 '<output name="w"/></node></block>'}, {}),
     "weights-mismatch": (Severity.ERROR, {"main.agr": f'<model>{IO}<block><node op="Add"><input src="x"/>'
                                                       '<params name="b" dim="[4]"/><output name="y"/></node></block>'
                                                       '<export from="y" dim="[3, 4]"/></model>'},
                          {"compile": True, "weights": {"b$1": (5,)}, "range": (0, 0, 0, 0),
                           "file": "weights.safetensors"}),
+    # issue 12: the file-access policy, budgets, and weights never lost
+    "outside-project": (Severity.ERROR, {"main.agr": f'<model>{IO}<block src="⟦../../etc/passwd⟧" name="p"/></model>'}, {}),
+    "not-a-regular-file": (Severity.ERROR, {"main.agr": f'<model>{IO}<block src="⟦.⟧" name="p"/></model>'}, {}),
+    "file-too-large": (Severity.ERROR, {"main.agr": '<model><block src="⟦a.agr⟧" name="a"/></model>',
+                                        "a.agr": "<model>" + " " * 200 + "</model>",
+                                        "agrippa.toml": "[project]\nmax_file_mb = 0.0001\n"}, {}),
+    "too-many-sourced": (Severity.ERROR, {"main.agr": '<model><block src="f0.agr" name="r"/></model>',
+                                          **{f"f{i}.agr": f'<block><block src="f{i + 1}.agr" name="a"/>'
+                                             f'<block src="f{i + 1}.agr" name="b"/></block>' for i in range(17)},
+                                          "f17.agr": "<block></block>"}, {"anywhere": True}),
+    "non-finite-init": (Severity.ERROR, {"main.agr": f'<model>{IO}<block><node op="Add"><input src="x"/><params '
+                                                     'name="b" dim="[4]" init="constant" init_args="⟦[1e999]⟧"/>'
+                                                     '<output name="y"/></node></block></model>'}, {}),
+    "param-too-large": (Severity.WARNING, {"main.agr": f'<model>{IO}<block><node op="Add"><input src="x"/><params '
+                                                       'name="b" dim="⟦[30000, 30000]⟧"/><output name="y"/></node>'
+                                                       '</block></model>'}, {}),
+    "complex-weight": (Severity.ERROR, {"main.agr": f'<model>{IO}<block><node op="Add"><input src="x"/>'
+                                                    '<⟦params⟧ name="b" dim="[4]"/><output name="y"/></node></block>'
+                                                    '<export from="y" dim="[3, 4]"/></model>'},
+                       {"compile": True, "weights": {"b$1": (4,)}, "dtype": "complex64", "weights_file": "weights.pkl"}),
+    "unused-weights": (Severity.WARNING, {"main.agr": f'<model>{IO}<block><node op="Add"><input src="x"/>'
+                                                      '<params name="b" dim="[4]"/><output name="y"/></node></block>'
+                                                      '<export from="y" dim="[3, 4]"/></model>'},
+                       {"compile": True, "weights": {"b$1": (4,), "gone$1": (2,)}, "range": (0, 0, 0, 0),
+                        "file": "weights.safetensors"}),
+    "weights-unreadable": (Severity.ERROR, {  # a pickle whose key is a 2^40-item tuple DAG: hashing never ends
+        "main.agr": f'<model>{IO}<block><node op="Add"><input src="x"/><params name="b" dim="[4]"/>'
+                    '<output name="y"/></node></block><export from="y" dim="[3, 4]"/></model>',
+        "agrippa.toml": '[model]\nweights = "w.pkl"\n',
+        "w.pkl": b"\x80\x02})q\x000" + b"".join(
+            b"h" + bytes([i]) + b"h" + bytes([i]) + b"\x86q" + bytes([i + 1]) + b"0" for i in range(40)) + b"h(Ns."},
+        {"compile": True, "weights": {}, "range": (0, 0, 0, 0), "file": "w.pkl"}),
 }
 
 
@@ -250,13 +310,12 @@ def _diagnostics(tmp_path, opts: dict):
     from agrippa.backend.weights import save_weights
     from agrippa.base.diagnostics import CompileError
 
-    save_weights(str(tmp_path / "weights.safetensors"),
-                 {k: np.zeros(s, np.float32) for k, s in opts["weights"].items()})
+    save_weights(str(tmp_path / opts.get("weights_file", "weights.safetensors")),
+                 {k: np.zeros(s, opts.get("dtype", np.float32)) for k, s in opts["weights"].items()})
     try:
-        compile_project(str(tmp_path), str(tmp_path / "out.onnx"))
+        return compile_project(str(tmp_path), str(tmp_path / "out.onnx")).analysis.diagnostics
     except CompileError as e:
         return e.diagnostics
-    return []
 
 
 @pytest.mark.parametrize("code", sorted(codes.CODES))

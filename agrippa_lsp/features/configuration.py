@@ -1,8 +1,8 @@
 """Configuration: client settings (section `agrippa`) and the projects' `agrippa.toml`.
 
-Settings are pulled with `workspace/configuration` after `initialized` (when the client
-supports it) and again on `workspace/didChangeConfiguration`; clients that push settings
-instead are read from the notification. `agrippa.toml` changes arrive as buffer edits or
+Settings are pulled with `workspace/configuration` after `initialized` (lifecycle.py,
+when the client supports it) and again on `workspace/didChangeConfiguration`; clients
+that push settings instead are read from the notification. `agrippa.toml` changes arrive as buffer edits or
 watched-file events (documents.py). Every change re-publishes diagnostics and asks the
 client to refresh inlay hints.
 """
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SECTION = "agrippa"
-WATCHED = ("**/agrippa.toml", "**/*.agr", "**/*.xml")
 
 
 def supports_pull(server: AgrippaServer) -> bool:
@@ -53,31 +52,7 @@ async def pull(server: AgrippaServer) -> None:
     apply(server, result[0] if result else None)
 
 
-async def watch_files(server: AgrippaServer) -> None:
-    ws = server.client_capabilities.workspace
-    dyn = ws.did_change_watched_files if ws is not None else None
-    if dyn is None or not dyn.dynamic_registration:
-        return
-    options = lsp.DidChangeWatchedFilesRegistrationOptions(
-        watchers=[lsp.FileSystemWatcher(glob_pattern=g) for g in WATCHED])
-    await server.client_register_capability_async(lsp.RegistrationParams(registrations=[
-        lsp.Registration(id="agrippa-watch", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                         register_options=options)]))
-
-
 def register(server: AgrippaServer) -> None:
-    @server.feature(lsp.INITIALIZED)
-    async def initialized(ls: AgrippaServer, params: lsp.InitializedParams) -> None:
-        if supports_pull(ls):
-            try:
-                await pull(ls)
-            except Exception:
-                log.exception("workspace/configuration failed")
-        try:
-            await watch_files(ls)
-        except Exception:
-            log.exception("registering file watchers failed")
-
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def changed(ls: AgrippaServer, params: lsp.DidChangeConfigurationParams) -> None:
         pushed = params.settings.get(SECTION) if isinstance(params.settings, dict) else None

@@ -19,6 +19,8 @@ from .configuration import refresh_views
 if TYPE_CHECKING:
     from ..language_server import AgrippaServer
 
+WATCHED = ("**/agrippa.toml", "**/*.agr", "**/*.xml")
+
 
 def touched(ls: AgrippaServer, uri: str, delay: float) -> None:
     path = uri_to_path(uri)
@@ -26,6 +28,19 @@ def touched(ls: AgrippaServer, uri: str, delay: float) -> None:
     if os.path.basename(path) == CONFIG_FNAME:  # bindings may change every open project
         refresh_views(ls, delay)
     ls.publisher.schedule(path, delay)
+
+
+async def watch_files(server: AgrippaServer) -> None:
+    """Ask the client to report changes on disk to the project files (when it can)."""
+    ws = server.client_capabilities.workspace
+    dyn = ws.did_change_watched_files if ws is not None else None
+    if dyn is None or not dyn.dynamic_registration:
+        return
+    options = lsp.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[lsp.FileSystemWatcher(glob_pattern=g) for g in WATCHED])
+    await server.client_register_capability_async(lsp.RegistrationParams(registrations=[
+        lsp.Registration(id="agrippa-watch", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                         register_options=options)]))
 
 
 def register(server: AgrippaServer) -> None:

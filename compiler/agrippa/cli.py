@@ -45,7 +45,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from agrippa.backend.compile import compile_project
+    from agrippa.backend.compile import OutputError, compile_project
 
     try:
         res = compile_project(args.path, args.output, bindings=dict(args.bind), index=args.index,
@@ -54,6 +54,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
     except CompileError as e:
         print_diagnostics([d for d in e.diagnostics if d.severity <= Severity.WARNING])
         return 1
+    except OutputError as e:  # -o onto a source, a folder, a missing folder, a full disk: one line
+        print(f"agrippa compile: {e}", file=sys.stderr)
+        return 2
     print_diagnostics([d for d in res.warnings if d.severity <= Severity.WARNING])
     msg = f"wrote {_display(res.onnx_path)}"
     if res.weights_path:

@@ -2,6 +2,7 @@
 are open, using the last parse for what the edit did not touch."""
 from __future__ import annotations
 
+from agrippa.base.text import common_ends
 from agrippa.syntax import parse
 from agrippa.syntax.cursor import (
     ATTR,
@@ -10,7 +11,6 @@ from agrippa.syntax.cursor import (
     ELEMENT,
     VALUE,
     EditedText,
-    common_ends,
     cursor_context,
 )
 

@@ -9,11 +9,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agrippa.backend.initializers import InitError
+from agrippa.backend.output import OutputError, check_output, writing
+from agrippa.backend.weights import WeightsError
 from agrippa.base.diagnostics import CompileError, Diagnostic, Range, Severity
 from agrippa.sema.analysis import Analysis, analyze
 
 WEIGHTS_PKL = "weights.pkl"
 WEIGHTS_SAFETENSORS = "weights.safetensors"
+
+
+class WeightsRefused(CompileError, WeightsError):
+    """A weights file refused: a CompileError with its diagnostic, and a WeightsError (what
+    `agrippa.export` has always raised for it)."""
 
 
 @dataclass
@@ -22,6 +29,7 @@ class CompileResult:
     weights_path: str | None
     analysis: Analysis
     fresh: list[str] = field(default_factory=list)  # parameters initialized in this compile
+    unused: dict[str, np.ndarray] = field(default_factory=dict)  # stored weights the markup no longer uses: kept
 
     @property
     def warnings(self) -> list[Diagnostic]:
@@ -55,9 +63,13 @@ def compile_project(path: str, out: str | None = None, *, bindings: dict | None 
                     write_weights: bool = True, producer: str | None = None, graph_name: str | None = None,
                     seed: int | None = None, external_data: bool | None = None,
                     progress: Callable[[str, float], None] | None = None) -> CompileResult:
-    """Compile the project at `path` to ONNX; raises CompileError with diagnostics on errors."""
+    """Compile the project at `path` to ONNX; raises CompileError with diagnostics on errors,
+    OutputError (one line) when `out` must not or cannot be written.
+
+    Stored weights are never lost: entries the markup no longer uses are kept in the
+    weights file (and reported), and a file over the loading budget is refused."""
     from agrippa.backend.onnx_export import build_model, param_values, save_model
-    from agrippa.backend.weights import load_weights, save_weights
+    from agrippa.backend.weights import clean_stale_temps, save_weights
 
     def report(stage: str, frac: float) -> None:
         if progress is not None:
@@ -69,12 +81,23 @@ def compile_project(path: str, out: str | None = None, *, bindings: dict | None 
         raise CompileError(an.diagnostics)
     graph = an.graph
     wpath = weights_path_for(an.project_dir, an.config.weights)
-    stored: dict[str, np.ndarray] = {}
-    if not reinit and os.path.exists(wpath):
-        stored = load_weights(wpath)
+    if out is None:
+        out = os.path.join(an.project_dir, os.path.splitext(os.path.basename(an.index or "model"))[0] + ".onnx")
+    check_output(out, [wpath, *graph.files, *(p for p in [an.config.path] if p)])
+    for folder in {os.path.dirname(os.path.abspath(out)), os.path.dirname(wpath)}:
+        clean_stale_temps(folder)  # what killed writes left (backend/weights/atomic.py)
+    stored = _stored_weights(an, wpath, reinit)
+    unused = {k: v for k, v in stored.items() if k not in graph.params}
+    if unused:
+        an.diagnostics.append(Diagnostic(
+            wpath, Range.of(0, 0, 0, 0), Severity.WARNING, "unused-weights",
+            f"{len(unused)} stored weight{'s' * (len(unused) != 1)} no longer used by the markup "
+            f"({', '.join(sorted(unused)[:5])}{', ...' if len(unused) > 5 else ''}); kept in the weights file"))
+    _refuse_complex(graph, stored)
     rng = np.random.default_rng(seed)
     try:
-        values, fresh = param_values(graph, stored, rng, lambda k, n: report("initializing", k / max(n, 1)))
+        values, fresh = param_values(graph, {} if reinit else stored, rng,
+                                     lambda k, n: report("initializing", k / max(n, 1)))
     except InitError as e:
         raise CompileError([Diagnostic(wpath, Range.of(0, 0, 0, 0), Severity.ERROR, "weights-mismatch", str(e))]) from None
     meta = read_meta(an.project_dir)
@@ -83,15 +106,45 @@ def compile_project(path: str, out: str | None = None, *, bindings: dict | None 
     output_dims = _output_dims(an)
     report("building", 0.9)
     model = build_model(graph, values, producer=producer, graph_name=graph_name, output_dims=output_dims)
-    if out is None:
-        out = os.path.join(an.project_dir, os.path.splitext(os.path.basename(an.index or "model"))[0] + ".onnx")
-    save_model(model, out, external_data)
+    with writing(out):
+        save_model(model, out, external_data)
     written = None
     if write_weights and (fresh or not os.path.exists(wpath) or reinit):
-        save_weights(wpath, values)
+        with writing(wpath):
+            save_weights(wpath, {**unused, **values})
         written = wpath
     report("done", 1.0)
-    return CompileResult(out, written, an, fresh)
+    return CompileResult(out, written, an, fresh, unused)
+
+
+def _stored_weights(an: Analysis, wpath: str, reinit: bool) -> dict[str, np.ndarray]:
+    """The weights file's entries, read under the project's file-access policy and the
+    loading budget. With `reinit`, an unreadable file is replaced (as asked)."""
+    from agrippa.backend.weights import load_weights
+    from agrippa.project.config import file_access
+
+    why = file_access(an.project_dir, an.config).outside(wpath)  # neither read nor written outside
+    if why is None and not os.path.lexists(wpath):
+        return {}
+    try:
+        if why is not None:
+            raise WeightsError(f"{os.path.basename(wpath)}: {why}")
+        return load_weights(wpath)
+    except WeightsError as e:
+        if reinit and why is None:
+            return {}
+        raise WeightsRefused([Diagnostic(wpath, Range.of(0, 0, 0, 0), Severity.ERROR, "weights-unreadable",
+                                         str(e))]) from None
+
+
+def _refuse_complex(graph, stored: dict[str, np.ndarray]) -> None:
+    """Complex stored values would lose their imaginary part: an error at each params element."""
+    bad = [p for name, p in graph.params.items() if name in stored and np.iscomplexobj(stored[name])]
+    if bad:
+        raise CompileError([Diagnostic(p.origin.file, p.origin.element.tag_range, Severity.ERROR, "complex-weight",
+                                       f"the weights file holds complex values for '{p.name}' "
+                                       f"({stored[p.name].dtype}); parameters are real, and the imaginary part "
+                                       "would be lost") for p in bad])
 
 
 def _output_dims(an: Analysis) -> dict[str, tuple]:
@@ -114,3 +167,6 @@ def _output_dims(an: Analysis) -> dict[str, tuple]:
         if isinstance(v, list) and all(isinstance(d, int) for d in v):
             dims[t.name] = tuple(v)
     return dims
+
+
+__all__ = ["CompileResult", "OutputError", "WeightsRefused", "compile_project", "read_meta", "weights_path_for"]

@@ -5,13 +5,16 @@ import math
 import weakref
 
 import numpy as np
+from onnx import TensorProto, helper
 
 from agrippa.sema.inits import INIT_KINDS  # noqa: F401 - importable from here too
 from agrippa.sema.ir import Param
 
 NP_DTYPES = {
     "float32": np.float32, "float64": np.float64, "float16": np.float16, "int64": np.int64,
-    "int32": np.int32, "int16": np.int16, "int8": np.int8, "uint8": np.uint8, "bool": np.bool_,
+    "int32": np.int32, "int16": np.int16, "int8": np.int8, "uint8": np.uint8, "uint16": np.uint16,
+    "uint32": np.uint32, "uint64": np.uint64, "bool": np.bool_,
+    "bfloat16": helper.tensor_dtype_to_np_dtype(TensorProto.BFLOAT16),  # ml_dtypes' (an onnx dependency)
 }
 
 

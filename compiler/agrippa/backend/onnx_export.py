@@ -19,7 +19,7 @@ from google.protobuf.message import Message
 from onnx import TensorProto, helper, numpy_helper
 
 from agrippa.backend.initializers import FRAME, frame_of, initial_value, stored_value
-from agrippa.sema.dtypes import ONNX_TYPES
+from agrippa.sema.dtypes import ELEM_TYPE_CODES, ONNX_TYPES
 from agrippa.sema.ir import Graph, Tensor
 
 EXTERNAL_DATA_THRESHOLD = 1_800_000_000  # bytes of initializers above which data goes beside the model
@@ -59,7 +59,7 @@ def _value_info(t: Tensor, dims: tuple | None = None) -> onnx.ValueInfoProto:
     shape = dims if dims is not None else t.shape
     if shape is not None:
         shape = [d if isinstance(d, int) else str(d) for d in shape]
-    return helper.make_tensor_value_info(t.name, ONNX_TYPES.get(t.dtype, TensorProto.FLOAT), shape)
+    return helper.make_tensor_value_info(t.name, ELEM_TYPE_CODES.get(t.dtype, TensorProto.FLOAT), shape)
 
 
 def build_model(graph: Graph, values: dict[str, np.ndarray], producer: str = "Unknown",
@@ -88,6 +88,7 @@ def build_model(graph: Graph, values: dict[str, np.ndarray], producer: str = "Un
     io_names = {t.name for t in graph.inputs} | seen
     value_info = [_value_info(t) for t in graph.tensors.values()
                   if t.kind in ("value", "concat") and t.name not in io_names and t.shape is not None
+                  and t.name not in graph.untyped
                   and all(isinstance(d, int) for d in t.shape)]
     g = helper.make_graph(nodes, graph_name, inputs, outputs, value_info=value_info)
     model = helper.make_model(g, producer_name=producer, opset_imports=[helper.make_opsetid("", graph.opset)])

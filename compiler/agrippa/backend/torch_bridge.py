@@ -5,8 +5,10 @@ upstream stores them as unnamed buffers (``onnx_initializer_N``), makes a fresh 
 every use (so a tied weight becomes several tensors) and bakes some into modules (Conv,
 LayerNormalization, Gemm, ...). Here every initializer lives once in the submodule
 ``initializers`` under its ONNX name: a trainable ``nn.Parameter`` unless it is an
-integer tensor or its name contains ``$constant`` (those are buffers). Upstream also
-lacks LpNormalization, which is registered here.
+integer tensor or its name contains ``$constant`` (those are buffers). The ops upstream
+cannot convert (LpNormalization, Trilu, Gelu, RMSNormalization, Attention, newer versions
+of old ops, ...) have converters in ``agrippa.backend.converters``, registered in
+onnx2torch's own registry; ``docs/ops.md`` lists every op and who converts it.
 
 ``batched`` (in ``torch_batching``) runs a per-example model on a batch with
 ``torch.func.vmap``, falling back to a per-example loop when vmap raises. The converters of the ops Agrippa emits (Add, Sub,

@@ -1,83 +1,29 @@
-"""Importing onnx2torch, and the modules it lacks or that Agrippa's bridge needs.
+"""Importing onnx2torch, and the modules Agrippa's bridge needs.
 
-onnx2torch imports torchvision for two converters only; a broken torchvision install is
-replaced by a placeholder so the rest still converts. Upstream has no LpNormalization
-converter (one is registered here), and `FunctionalConv` turns a converted Conv into one
-that takes its weight and bias as inputs, so they can live once under their ONNX names.
+``import_onnx2torch`` imports onnx2torch (a broken torchvision install replaced by a
+placeholder, see ``agrippa.backend.converters._torchvision``) with the converters upstream
+lacks registered (``agrippa.backend.converters``, LpNormalization among them).
+`FunctionalConv` turns a converted Conv into one that takes its weight and bias as inputs,
+so they can live once under their ONNX names.
 """
 from __future__ import annotations
 
-import importlib.machinery
-import sys
 import types
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from agrippa.backend.converters.normalization import LpNormalization
 
-def _needs_torchvision(*_: Any, **__: Any) -> Any:
-    raise RuntimeError("NonMaxSuppression/RoiAlign need a working torchvision")
-
-
-def _ensure_torchvision() -> None:
-    """Install a placeholder ``torchvision`` when the real one cannot be imported.
-
-    onnx2torch imports torchvision for its NonMaxSuppression and RoiAlign converters
-    only; a broken install (e.g. a wheel built for another torch) must not stop the rest.
-    """
-    try:
-        import torchvision  # noqa: F401
-    except Exception:
-        for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
-            del sys.modules[name]
-        root = types.ModuleType("torchvision", "Placeholder for a broken torchvision.")
-        ops = types.ModuleType("torchvision.ops")
-        root.__spec__ = importlib.machinery.ModuleSpec("torchvision", None, is_package=True)
-        root.__path__ = []
-        ops.__spec__ = importlib.machinery.ModuleSpec("torchvision.ops", None)
-        ops.nms = ops.roi_align = ops.box_convert = _needs_torchvision
-        root.ops = ops
-        root.agrippa_placeholder = True
-        sys.modules["torchvision"] = root
-        sys.modules["torchvision.ops"] = ops
+__all__ = ["FunctionalConv", "LpNormalization", "import_onnx2torch"]
 
 
 def import_onnx2torch() -> types.ModuleType:
-    """Import onnx2torch (with the torchvision workaround) and add missing converters."""
-    _ensure_torchvision()
-    import onnx2torch
-    from onnx2torch.node_converters.registry import add_converter, get_converter
+    """Import onnx2torch (with the torchvision workaround) and add the missing converters."""
+    from agrippa.backend.converters import load
 
-    for version in (1, 22):
-        try:
-            get_converter(operation_type="LpNormalization", version=version)
-        except NotImplementedError:
-            add_converter(operation_type="LpNormalization", version=version)(_convert_lp_norm)
-    return onnx2torch
-
-
-class LpNormalization(nn.Module):
-    """ONNX LpNormalization: ``x / ||x||_p`` along ``axis``."""
-
-    def __init__(self, axis: int = -1, p: int = 2) -> None:
-        super().__init__()
-        self.axis = axis
-        self.p = p
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.normalize(x, p=float(self.p), dim=self.axis)
-
-
-def _convert_lp_norm(node: Any, graph: Any) -> Any:
-    """onnx2torch converter for LpNormalization (upstream has none)."""
-    from onnx2torch.utils.common import OnnxMapping, OperationConverterResult
-
-    attrs = node.attributes
-    module = LpNormalization(axis=attrs.get("axis", -1), p=attrs.get("p", 2))
-    mapping = OnnxMapping(inputs=node.input_values, outputs=node.output_values)
-    return OperationConverterResult(torch_module=module, onnx_mapping=mapping)
+    return load()
 
 
 class FunctionalConv(nn.Module):

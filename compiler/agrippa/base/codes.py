@@ -41,6 +41,9 @@ _ROWS: list[tuple] = [
     ("xml-duplicate-attribute", ERR, "the second attribute's name", "an attribute written twice on one element", "", "syntax"),
     ("xml-too-deep", ERR, "the element past the depth limit", "elements nest deeper than the parser allows", "", "syntax"),
     ("file-unreadable", ERR, "the start of the file", "the file cannot be read (missing, too large, not UTF-8)", "", "project"),
+    ("outside-project", ERR, "the src value (or [model] index in agrippa.toml)", "a file outside the project folder and its [project] roots (after symlinks); it is not read", "", "project"),
+    ("not-a-regular-file", ERR, "the src value (or [model] index in agrippa.toml)", "a FIFO, device, socket or folder named as a file; it is never opened", "", "project"),
+    ("file-too-large", ERR, "the src value (or [model] index in agrippa.toml)", "a file over the size cap ([project] max_file_mb, default 20); it is not read", "", "project"),
     # phase "project": agrippa.toml and the index file
     ("config", ERR, "the key in agrippa.toml", "a key of agrippa.toml has a wrong type or value", "", "project"),
     ("config-syntax", ERR, "the TOML syntax error", "agrippa.toml is not valid TOML", "", "project"),
@@ -68,7 +71,9 @@ _ROWS: list[tuple] = [
     # phase "expand": blocks, nodes, names
     ("bad-root", ERR, "the root tag name", "the index root is not <model>, or a sourced root not <model>/<block>", "", "expand"),
     ("unknown-op", ERR, "the op value", "an op the ONNX catalog of the project's opset does not have", "replace with a close op name", "expand"),
-    ("unknown-attribute", ERR, "the attribute name", "an attribute the node's op does not take", "rename to the closest attribute", "expand"),
+    ("unknown-attribute", WARN, "the attribute name", "an attribute the node's op does not take; ignored, as the original does", "rename to the closest attribute", "expand"),
+    ("name-for-title", WARN, "the name attribute's name", "`name` on a node, where `title` was meant; ignored, as the original does", "rename to title (when the node has no title)", "expand"),
+    ("op-needs-opset", ERR, "the op value", "an op that ONNX adds in a later opset than the project's", "set [model] opset in agrippa.toml", "expand"),
     ("ignored-attribute", WARN, "the attribute name", "an attribute that has no effect here (the original ignores it)", "", "expand"),
     ("bad-attribute", ERR, "the attribute value", "an op attribute of the wrong type", "", "expand"),
     ("missing-attribute", ERR, "the op value", "a required op attribute is missing", "insert the attribute", "expand"),
@@ -85,24 +90,35 @@ _ROWS: list[tuple] = [
     ("missing-source", ERR, "the src value", "a sourced file that does not exist or cannot be read", "", "expand"),
     ("source-cycle", ERR, "the src value", "sourced files that source each other", "", "expand"),
     ("source-too-deep", ERR, "the src value", "sourced blocks nested past the depth limit", "", "expand"),
+    ("too-many-sourced", ERR, "the src value", "sourced blocks (with the nodes) expand past the budget, e.g. a diamond of files sourcing each other twice", "", "expand"),
     ("sourced-with-children", ERR, "the block tag name", "a sourced block tag with children", "", "expand"),
     ("sourced-without-name", ERR, "the block tag name", "a sourced block without a name prefix", "", "expand"),
     ("shared-dims-differ", ERR, "the second dim value", "a shared parameter declared with different dims", "", "expand"),
+    ("dims-differ-symbolically", WARN, "the second dim value (a shared parameter's, or a dim hint)", "dims written with different binding names that agree only for the bound values ([d, n] and [n, d] with d = n)", "", "expand"),
+    ("renamed-value", WARN, "the output's name value", "a value renamed because a parameter, input or constant has its ONNX name (the original would write an invalid model)", "", "expand"),
+    ("duplicate-onnx-name", ERR, "the second name or from value", "two parameters, inputs or constants with one ONNX name: the model would be invalid", "", "expand"),
     # phase "check": the checker over trees and IR
     ("root-io-without-dim", ERR, "the import/export tag name", "a model-root import or export without dim", "", "check"),
     ("dims-for-dim", WARN, "the dims attribute name", "`dims` written where `dim` was meant", "rename to dim", "check"),
     ("unknown-init", ERR, "the init value", "an init kind that does not exist", "replace with a close init kind", "check"),
     ("init-args", ERR, "the init_args value (or init)", "init_args of the wrong length or type for its init", "", "check"),
     ("unused-output", HINT, "the output's name value", "an output nothing reads", "", "check"),
+    ("untrainable-op", WARN, "the op value", "an op (at the project's opset) that training cannot convert to PyTorch; docs/ops.md lists every op", "", "check"),
+    ("non-finite-init", ERR, "the init_args value", "an initial value that is not a finite number (1e999 overflows to infinity)", "", "check"),
+    ("param-too-large", WARN, "the params dim value", "a parameter over [project] max_param_mb (default 1 GiB); an error when compiling", "", "check"),
     # phase "shapes": symbolic shape inference
     ("shape-mismatch", ERR, "the input whose shape breaks the rule", "dimensions that must agree differ", "", "shapes"),
     ("possible-shape-mismatch", WARN, "the input whose shape may break the rule", "dimensions with different names that may still be equal", "", "shapes"),
     ("rank-mismatch", ERR, "the input of the wrong rank", "an input of a rank the op does not accept", "", "shapes"),
     ("bad-axis", ERR, "the axis attribute value", "an axis outside the input's rank", "", "shapes"),
     ("shape-error", ERR, "the op value or input", "the op's shape rule (or ONNX's inference) rejects the inputs", "", "shapes"),
+    ("type-mismatch", ERR, "the input (or export type) whose element type breaks the op's constraint", "an element type the op does not accept, or inputs that must share a type and differ", "", "shapes"),
     ("stale-dim", WARN, "the dim hint value", "a dim hint that disagrees with the inferred shape", "replace with the inferred shape", "shapes"),
     # phase "backend": compiling with weights
     ("weights-mismatch", ERR, "the weights file", "a stored weight whose shape does not fit its declared dims", "", "backend"),
+    ("complex-weight", ERR, "the params tag name", "a stored weight with complex values, which would lose its imaginary part", "", "backend"),
+    ("unused-weights", WARN, "the weights file", "stored weights the markup no longer uses; they are kept in the file", "", "backend"),
+    ("weights-unreadable", ERR, "the weights file", "the weights file is refused (outside the project, not a regular file, over the budget, or malformed)", "", "backend"),
 ]
 
 CODES: dict[str, Code] = {r[0]: Code(*r) for r in _ROWS}

@@ -74,11 +74,14 @@ class TextEdit:
 
 @dataclass(frozen=True, slots=True)
 class Fix:
-    """A fix an editor can apply: a title and the edits it makes."""
+    """A fix an editor can apply: a title and the edits it makes. Edits may be in other
+    files than the diagnostic's (each names its file); `creates` is a file to create
+    first when an edit fills a file that does not exist yet (agrippa.toml)."""
 
     title: str
     edits: tuple[TextEdit, ...]
     preferred: bool = False
+    creates: str | None = None
 
 
 CODE_CHECK: Callable[[str], None] | None = None

@@ -86,7 +86,7 @@ def quick_fixes(host: AnalysisHost, path: str, reported: list[Reported]) -> list
     out: list[tuple[int, QuickFix]] = []
     for i, r in enumerate(reported):
         matched = ours.get((r.code, r.range), [])
-        out += [(i, QuickFix(f.title, f.edits, f.preferred)) for d in matched for f in d.fixes]
+        out += [(i, QuickFix(f.title, f.edits, f.preferred, f.creates)) for d in matched for f in d.fixes]
         name = r.name
         if r.code == UNBOUND and name is None and matched:
             name = matched[0].data.get("name")

@@ -4,7 +4,7 @@ A project is a folder of `.agr`/`.xml` files with an optional `agrippa.toml`:
 
     [model]
     index = "gpt.agr"           # the main file (default: see `find_index`)
-    opset = 13                  # ONNX opset, 13..17
+    opset = 13                  # ONNX opset, 13 to the installed onnx's highest
     weights = "weights.safetensors"  # default: weights.pkl if present, else weights.safetensors
 
     [bindings]                  # default values for var()
@@ -13,7 +13,14 @@ A project is a folder of `.agr`/`.xml` files with an optional `agrippa.toml`:
     [profiles.small]            # named sets of bindings, layered over [bindings]
     nlayers = 2
 
+    [project]                   # the file-access policy (project/files.py)
+    roots = ["../shared-blocks"]  # more folders whose files may be sourced (default: none)
+    max_file_mb = 20            # markup files over this many MiB are not read
+    max_param_mb = 1024         # check warns about a parameter over this many MiB
+
     [train]                     # see agrippa.train
+
+Only files under the project folder (after symlinks) and the `[project] roots` are read.
 """
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agrippa.base.diagnostics import Diagnostic, Range, Severity
+from agrippa.project.files import MAX_FILE_BYTES, FileAccess, TextProvider, read_regular_bytes
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,9 +42,15 @@ WEIGHTS_FNAME = "weights.pkl"  # the original package's weights file
 META_FNAME = "meta.json"  # producer and graph name, copied into the ONNX metadata
 SOURCE_SUFFIXES = (".agr", ".xml")
 DEFAULT_OPSET = 13
-MAX_OPSET = 17
 MIN_OPSET = 13
 
+
+def max_opset() -> int:
+    """The highest opset the installed onnx knows (onnx is imported only when asked)."""
+    from onnx.defs import onnx_opset_version
+
+    return onnx_opset_version()
+MAX_PARAM_BYTES = 2**30  # check warns about (and compile refuses) a larger parameter
 
 
 @dataclass
@@ -52,6 +66,9 @@ class Config:
     train: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
     text: str | None = None  # the toml's text (an editor buffer or the file), for positions
+    roots: list[str] = field(default_factory=list)  # [project] roots, absolute
+    max_file_bytes: int = MAX_FILE_BYTES
+    max_param_bytes: int = MAX_PARAM_BYTES
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def bindings_for(self, profile: str | None = None) -> dict[str, object]:
@@ -89,14 +106,17 @@ def load_config(project_dir: str, text: str | None = None) -> Config:
     path = os.path.join(project_dir, CONFIG_FNAME)
     cfg = Config()
     if text is None:
-        if not os.path.isfile(path):
+        if not os.path.lexists(path):
             return cfg
+        why = FileAccess(project_dir).outside(path)
+        data, why = (None, why) if why is not None else read_regular_bytes(path, MAX_FILE_BYTES)
         try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except (OSError, UnicodeDecodeError) as e:
+            text = data.decode("utf-8") if data is not None else None
+        except UnicodeDecodeError:
+            why = "it is not UTF-8 text"
+        if text is None:
             cfg.diagnostics.append(Diagnostic(path, Range.of(0, 0, 0, 0), Severity.ERROR, "config",
-                                              f"cannot read {CONFIG_FNAME}: {e}"))
+                                              f"cannot read {CONFIG_FNAME}: {why}"))
             return cfg
     cfg.path = path
     cfg.text = text
@@ -119,7 +139,7 @@ def load_config(project_dir: str, text: str | None = None) -> Config:
     def bad(key: str, message: str, severity: Severity = Severity.ERROR) -> None:
         cfg.diagnostics.append(Diagnostic(path, toml_key_range(text, key), severity, "config", message))
 
-    known = {"model", "bindings", "profiles", "train"}
+    known = {"model", "bindings", "profiles", "train", "project"}
     for k in data:
         if k not in known:
             bad(k, f"unknown table or key '{k}' in {CONFIG_FNAME} (known: {', '.join(sorted(known))})",
@@ -133,10 +153,10 @@ def load_config(project_dir: str, text: str | None = None) -> Config:
                 else:
                     bad("model.index", "model.index must be a file name")
             elif k == "opset":
-                if isinstance(v, int) and MIN_OPSET <= v <= MAX_OPSET:
+                if isinstance(v, int) and not isinstance(v, bool) and MIN_OPSET <= v <= max_opset():
                     cfg.opset = v
                 else:
-                    bad("model.opset", f"model.opset must be an integer from {MIN_OPSET} to {MAX_OPSET}, got {v!r}")
+                    bad("model.opset", f"model.opset must be an integer from {MIN_OPSET} to {max_opset()}, got {v!r}")
             elif k == "weights":
                 if isinstance(v, str) and v.endswith((".pkl", ".safetensors")):
                     cfg.weights = v
@@ -144,6 +164,7 @@ def load_config(project_dir: str, text: str | None = None) -> Config:
                     bad("model.weights", "model.weights must name a .safetensors or .pkl file")
             else:
                 bad(f"model.{k}", f"unknown key '{k}' in [model] (known: index, opset, weights)", Severity.WARNING)
+    _read_project(cfg, project_dir, data.get("project", {}), bad)
     cfg.bindings = _read_bindings(data.get("bindings", {}), "bindings", bad)
     profiles = data.get("profiles", {})
     if isinstance(profiles, dict):
@@ -152,6 +173,41 @@ def load_config(project_dir: str, text: str | None = None) -> Config:
     train = data.get("train", {})
     cfg.train = train if isinstance(train, dict) else {}
     return cfg
+
+
+def _read_project(cfg: Config, project_dir: str, table: object, bad) -> None:
+    """[project]: roots (folders whose files may be read too) and the size limits."""
+    if not isinstance(table, dict):
+        bad("project", "[project] must be a table (roots, max_file_mb, max_param_mb)")
+        return
+    for k, v in table.items():
+        if k == "roots":
+            if not isinstance(v, list) or not all(isinstance(r, str) and r for r in v):
+                bad("project.roots", 'project.roots must be a list of folder paths, e.g. ["../shared-blocks"]')
+                continue
+            for r in v:
+                full = os.path.normpath(os.path.join(project_dir, os.path.expanduser(r)))
+                if not os.path.isdir(full):
+                    bad("project.roots", f"project.roots: '{r}' is not a folder", Severity.WARNING)
+                    continue
+                cfg.roots.append(full)
+        elif k in ("max_file_mb", "max_param_mb"):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 2**40:
+                bad(f"project.{k}", f"project.{k} must be a positive number of MiB, got {v!r}")
+                continue
+            setattr(cfg, "max_file_bytes" if k == "max_file_mb" else "max_param_bytes", int(v * 2**20))
+        else:
+            bad(f"project.{k}", f"unknown key '{k}' in [project] (known: roots, max_file_mb, max_param_mb)",
+                Severity.WARNING)
+
+
+def file_access(project_dir: str, config: Config | None = None, buffers: TextProvider | None = None) -> FileAccess:
+    """The file-access policy of the project in `project_dir` (see `project.files`)."""
+    if isinstance(buffers, FileAccess):
+        buffers = buffers.buffers
+    if config is None:
+        return FileAccess(project_dir, buffers=buffers)
+    return FileAccess(project_dir, tuple(config.roots), config.max_file_bytes, buffers)
 
 
 def _read_bindings(table: object, where: str, bad) -> dict[str, object]:
@@ -194,11 +250,12 @@ def find_index(project_dir: str, config: Config | None = None, index: str | None
 
 
 def _root_is_model(path: str) -> bool:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            head = f.read(4096)
-    except OSError:
+    if FileAccess(os.path.dirname(path)).outside(path) is not None:
         return False
+    data, _ = read_regular_bytes(path, head=4096)
+    if data is None:
+        return False
+    head = data.decode("utf-8", errors="replace")
     import re
 
     m = re.search(r"<([A-Za-z_][-\w]*)", re.sub(r"<!--.*?-->|<\?.*?\?>", "", head, flags=re.S))

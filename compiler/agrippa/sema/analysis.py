@@ -9,7 +9,14 @@ import os
 from dataclasses import dataclass, field
 
 from agrippa.base.diagnostics import Diagnostic, Range, Severity
-from agrippa.project.config import Config, find_index, load_config, project_dir_of
+from agrippa.project.config import (
+    CONFIG_FNAME,
+    Config,
+    file_access,
+    find_index,
+    load_config,
+    project_dir_of,
+)
 from agrippa.project.files import TextProvider
 from agrippa.sema.expand.expander import Options, expand
 from agrippa.sema.ir import Graph
@@ -66,6 +73,19 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
         diags.append(Diagnostic(project_dir, Range.of(0, 0, 0, 0), Severity.ERROR, "no-index",
                                 f"no .agr or .xml file in {project_dir}"))
         return result
+    access = file_access(project_dir, config, provider)  # what may be read (project/files.py)
+    refused = access.refusal(index_path)
+    if refused is not None and refused.code:
+        if index is None and config.index and config.path:  # at [model] index of agrippa.toml
+            from agrippa.project.config import toml_key_range
+
+            diags.append(Diagnostic(config.path, toml_key_range(config.text or "", "model.index"), Severity.ERROR,
+                                    refused.code, f"{CONFIG_FNAME}: the index '{config.index}' is not read: {refused}"))
+        else:
+            diags.append(Diagnostic(index_path, Range.of(0, 0, 0, 0), Severity.ERROR, "file-unreadable",
+                                    f"cannot analyse this file: {refused}"))
+        result.index = None
+        return result
     if note:
         diags.append(Diagnostic(index_path, Range.of(0, 0, 0, 0), Severity.INFORMATION, "index-choice", note))
     verdicts: dict = {}  # libxml2's whole-file verdicts, started as files are parsed (schema/validate.py)
@@ -76,7 +96,7 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
         def on_parse(sf: SourceFile) -> None:
             verdicts.update(prejudge([sf]))  # runs in a thread, without the GIL, beside the rest
 
-    opts = Options(bindings=merged, symbolic=not strict, opset=config.opset, provider=provider,
+    opts = Options(bindings=merged, symbolic=not strict, opset=config.opset, provider=access,
                    previous=previous, on_parse=on_parse)
     graph, expand_diags = expand(index_path, opts, files)
     result.graph = graph
@@ -84,6 +104,9 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
     from agrippa.sema.checker import check
 
     diags.extend(check(graph, opts))
+    from agrippa.sema.budgets import param_diagnostics
+
+    diags.extend(param_diagnostics(graph, config.max_param_bytes, strict))
     if shapes:
         from agrippa.sema.shapes import infer_shapes
 

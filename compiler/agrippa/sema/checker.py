@@ -26,6 +26,7 @@ from agrippa.base.diagnostics import (
     TextEdit,
 )
 from agrippa.base.suggest import suggest
+from agrippa.sema.checks_trainable import untrainable_ops
 from agrippa.sema.expand.expander import Options
 from agrippa.sema.inits import DEFAULT_INIT, INIT_KINDS
 from agrippa.sema.ir import Graph
@@ -234,3 +235,6 @@ def unused_outputs(graph: Graph, out: list[Diagnostic]) -> None:
             continue
         out.append(Diagnostic(origin.file, el.attrs["name"].value_range, Severity.HINT, "unused-output",
                               f"'{el.get('name')}' is never used", data={"tags": ["unnecessary"]}))
+
+
+graph_rule(untrainable_ops)  # sema/checks_trainable.py: ops training cannot convert

@@ -132,6 +132,7 @@ class Graph:
     bindings: dict[str, object] = field(default_factory=dict)
     opset: int = DEFAULT_OPSET
     complete: bool = True  # False when rep/stretch counts were unknown (no bindings)
+    untyped: set[str] = field(default_factory=set)  # tensors whose dtype type inference could not know
     # markup element -> what it stands for, across copies (for hover and navigation)
     element_tensors: dict[Element, list[Tensor]] = field(default_factory=dict)
     element_nodes: dict[Element, list[Node]] = field(default_factory=dict)

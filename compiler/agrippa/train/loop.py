@@ -1,7 +1,6 @@
 """The training loop: compile, convert, step, evaluate, checkpoint, stop cleanly on signals."""
 from __future__ import annotations
 
-import contextlib
 import inspect
 import math
 import os
@@ -77,21 +76,14 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def remove_stale_temps(paths: list[str | None], age: float = 60.0) -> None:
-    """Delete temp files that a killed run's atomic writes left (`.NAME.<hex>.tmp`)."""
-    now = time.time()
+def remove_stale_temps(paths: list[str | None]) -> None:
+    """Delete the temp files that a killed run's atomic writes left beside these files
+    (`.agrippa-tmp-<pid>-...`, whose process is gone; see backend/weights/atomic.py)."""
+    from agrippa.backend.weights import clean_stale_temps
+
     for path in filter(None, paths):
         folder, name = os.path.split(path)
-        try:
-            entries = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.startswith(f".{name}.") and entry.endswith(".tmp"):
-                full = os.path.join(folder, entry)
-                with contextlib.suppress(OSError):
-                    if now - os.path.getmtime(full) > age:
-                        os.remove(full)
+        clean_stale_temps(folder or ".", (name,))
 
 
 def resolve_device(name: str, world: dist.World) -> torch.device:

@@ -51,7 +51,11 @@ class Model:
                          f"(exports: {', '.join(self.exports)})")
 
     def weights(self) -> dict[str, np.ndarray]:
-        return {k: v.detach().cpu().numpy() for k, v in self.params.items()}
+        """What the weights file holds: the trained parameters, and the stored entries the
+        markup no longer uses, kept as they were (a commented-out block loses nothing)."""
+        out = dict(self.result.unused)
+        out.update({k: v.detach().cpu().numpy() for k, v in self.params.items()})
+        return out
 
     def load(self, values: Mapping[str, torch.Tensor]) -> None:
         with torch.no_grad():

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from agrippa.backend.weights.atomic import atomic_write_bytes, atomic_writer
+from agrippa.backend.weights.atomic import atomic_write_bytes, atomic_writer, clean_stale_temps
 from agrippa.backend.weights.common import DEFAULT_MAX_BYTES, StrPath, Weights, WeightsError
 from agrippa.backend.weights.pickles import load_pickle_weights, write_pickle_weights
 from agrippa.backend.weights.safetensors_io import (
@@ -35,6 +35,7 @@ __all__ = [
     "WeightsError",
     "atomic_write_bytes",
     "atomic_writer",
+    "clean_stale_temps",
     "load_pickle_weights",
     "load_safetensors_weights",
     "load_weights",

@@ -3,6 +3,7 @@ the one error they raise."""
 from __future__ import annotations
 
 import os
+import reprlib
 from typing import Any
 
 import numpy as np
@@ -21,9 +22,18 @@ class WeightsError(Exception):
     """A weights file could not be read or written safely."""
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 3, 60, 60, 40
+_REPR.maxtuple = _REPR.maxlist = _REPR.maxdict = _REPR.maxset = _REPR.maxfrozenset = 4
+
+
 def short(obj: Any) -> str:
-    """The repr of `obj` for a message, clipped to 80 characters."""
-    return clip(repr(obj), 80)
+    """A bounded repr of `obj` for a message (a few levels and items: a file's objects may be
+    DAGs of 2^60 items), clipped to 80 characters."""
+    try:
+        return clip(_REPR.repr(obj), 80)
+    except Exception:
+        return f"<{type(obj).__name__}>"
 
 
 def checked_dims(value: Any, what: str) -> tuple[int, ...]:

@@ -4,7 +4,6 @@ for; written as a plain-pickle dict of numpy arrays, as the original package rea
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import re
 from collections.abc import Callable, Mapping
@@ -16,6 +15,7 @@ from typing import IO, Any
 import numpy as np
 
 from agrippa.backend.weights.atomic import atomic_write_bytes
+from agrippa.backend.weights.budget import check_budget
 from agrippa.backend.weights.common import (
     DEFAULT_MAX_BYTES,
     SLACK,
@@ -84,6 +84,7 @@ class Reader:
                                "refusing to load it")
 
     def unpickle(self, file: IO[bytes], persistent: Callable[[Any], Any] | None = None) -> Any:
+        check_budget(file, self.name)  # refuse a pickle whose objects or hashing would never end
         return Unpickler(file, self, persistent).load()
 
     def load(self, data: bytes) -> Any:
@@ -240,16 +241,13 @@ class Reader:
 
 
 def _read_bounded(path: Path, max_bytes: int) -> bytes:
-    try:
-        with open(path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > max_bytes:
-                raise WeightsError(f"{path.name} is {size} bytes, over the {max_bytes}-byte limit")
-            data = file.read(max_bytes + 1)
-    except OSError as exc:
-        raise WeightsError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if len(data) > max_bytes:
-        raise WeightsError(f"{path.name} is over the {max_bytes}-byte limit")
+    from agrippa.project.files import read_regular_bytes
+
+    data, why = read_regular_bytes(str(path), max_bytes)  # a FIFO or device is never opened
+    if data is None:
+        if why is not None and why.code == "file-too-large":
+            raise WeightsError(f"{path.name} is over the {max_bytes}-byte limit")
+        raise WeightsError(f"cannot read {path.name}: {why}")
     return data
 
 

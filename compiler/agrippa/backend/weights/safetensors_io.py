@@ -18,13 +18,12 @@ def load_safetensors_weights(path: StrPath, *, max_bytes: int = DEFAULT_MAX_BYTE
     """Read a ``.safetensors`` file into numpy arrays."""
     from safetensors import safe_open
 
+    from agrippa.project.files import stat_file
+
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise WeightsError(f"cannot read {path.name}: {exc.strerror}") from exc
-    if size > max_bytes:
-        raise WeightsError(f"{path.name} is {size:,} bytes; the limit is {max_bytes:,}")
+    why = stat_file(str(path), max_bytes)  # a FIFO or device is never opened
+    if why is not None:
+        raise WeightsError(f"cannot read {path.name}: {why}")
     try:
         with safe_open(str(path), framework="np") as f:  # memory-mapped: one copy per array
             return {key: np.array(f.get_tensor(key)) for key in f.keys()}  # noqa: SIM118

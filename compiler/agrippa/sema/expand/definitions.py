@@ -12,6 +12,7 @@ from collections import Counter
 
 from agrippa.base.diagnostics import Diagnostic, Fix, Location, RelatedInfo, Severity, TextEdit
 from agrippa.base.suggest import suggest
+from agrippa.sema import compat
 from agrippa.sema.expand.reader import AttrReader
 from agrippa.sema.expand.scope import Budget, Reporter, Scope
 from agrippa.sema.inits import DEFAULT_INIT
@@ -19,6 +20,8 @@ from agrippa.sema.ir import Constant, Graph, Node, Param, Tensor
 from agrippa.syntax.tree import Attr, Element, SourceFile
 
 MAX_NODES = 250_000  # nodes in one expanded model
+RENAMEABLE = frozenset({"value", "concat"})  # values whose ONNX name no weight file depends on
+_KINDS = {"param": "parameter", "input": "graph input", "constant": "constant", "concat": "value"}
 
 
 class Definitions:
@@ -33,6 +36,7 @@ class Definitions:
         self.title_count: Counter[str] = Counter()
         self.param_count: Counter[str] = Counter()
         self._defs_in_file: dict[str, dict[str, Element]] = {}
+        self._renamed: set[Element] = set()  # elements warned about a renamed value
 
     # -- names ---------------------------------------------------------------------------------
     def bind(self, logical: str, onnx_name: str | None) -> None:
@@ -66,6 +70,8 @@ class Definitions:
         name = attr.value
         logical = scope.prefix + name
         onnx_name = self.current.get(logical)
+        if onnx_name is None and logical in self.graph.tensors:
+            onnx_name = logical  # a name of the flat graph, passed through as written (h$2)
         if onnx_name is None:
             self.undefined(scope, el, attr, name, strict, what)
             return None
@@ -113,10 +119,65 @@ class Definitions:
         count = self.name_count[logical]
         onnx_name = logical if count == 0 else f"{logical}${count}"
         self.name_count[logical] += 1
-        self.current[logical] = onnx_name
         t = Tensor(onnx_name, logical, scope.origin(el), producer_ref=weakref.ref(node))
-        self.graph.add_tensor(t, el)
+        self.claim(t, el)
+        self.current[logical] = t.name
         return t
+
+    def claim(self, t: Tensor, element: Element | None = None) -> Tensor:
+        """Add `t` to the graph under an ONNX name no other value holds (sema/compat.py,
+        point 4): of two values with one name, the one computed by a node is renamed; a
+        parameter, graph input or constant keeps its name. Two of those: an error."""
+        held = self.graph.tensors.get(t.name)
+        if held is not None and held is not t:
+            if t.kind in RENAMEABLE:
+                self._rename(t, held)
+            elif held.kind in RENAMEABLE:
+                self._rename(held, t)
+            else:
+                self._clash(t, held)
+                return t  # the first keeps its place in `graph.tensors`; both stay in the model
+        return self.graph.add_tensor(t, element)
+
+    def _rename(self, t: Tensor, holder: Tensor) -> None:
+        """Give the value `t` a fresh name, because `holder` has (or takes) its name."""
+        old, graph = t.name, self.graph
+        new, k = old + compat.RENAMED_SUFFIX, 1
+        while new in graph.tensors:
+            k += 1
+            new = f"{old}{compat.RENAMED_SUFFIX}${k}"
+        if graph.tensors.get(old) is t:
+            del graph.tensors[old]
+            graph.tensors[new] = t
+        t.name = new
+        for logical, name in self.current.items():
+            if name == old:
+                self.current[logical] = new
+        el = t.origin.element
+        if el in self._renamed:
+            return
+        self._renamed.add(el)
+        at = el.attrs["name"].value_range if el.tag == "output" and "name" in el.attrs else el.tag_range
+        what = "a " + _KINDS.get(holder.kind, "value")
+        self.reporter.report(None, t.origin.file, at, Severity.WARNING, "renamed-value",
+                             compat.renamed_value_message(old, new, what), related=(_where(holder, "it is defined here"),))
+
+    def _clash(self, t: Tensor, held: Tensor) -> None:
+        """Two values that must keep their names (parameters, inputs, constants) share one."""
+        el = t.origin.element
+        attr = el.attrs.get("name") or el.attrs.get("from")
+        at = attr.value_range if attr is not None else el.tag_range
+        this, that = _KINDS.get(t.kind, t.kind), _KINDS.get(held.kind, held.kind)
+        related = (_where(held, f"the {that} '{held.name}' is defined here"),)
+        if "input" in (t.kind, held.kind):  # valid ONNX: the initializer is the input's default
+            self.reporter.report(None, t.origin.file, at, Severity.WARNING, "duplicate-onnx-name",
+                                 f"this {this} has the ONNX name '{t.name}' of a {that}: ONNX makes the "
+                                 f"initializer the input's default value, and the value fed at run time wins",
+                                 related=related)
+            return
+        self.reporter.report(None, t.origin.file, at, Severity.ERROR, "duplicate-onnx-name",
+                             f"the ONNX name '{t.name}' would be both this {this} and a {that} "
+                             f"(the model would be invalid); rename one of them", related=related)
 
     def param(self, scope: Scope, el: Element) -> Param | None:
         """The parameter a `<params>` declares (a shared one is declared once, then reused)."""
@@ -146,6 +207,8 @@ class Definitions:
                         related=(RelatedInfo(Location(first.file, first.element.attrs.get("dim", first.element).value_range
                                                       if "dim" in first.element.attrs else first.element.tag_range),
                                              "first declared here"),))
+                elif known:
+                    self._symbolic_shared(scope, el, name, p)
                 p.declarations.append(origin)
                 self.graph.element_params.setdefault(el, []).append(p)
                 return p
@@ -160,9 +223,27 @@ class Definitions:
         p.declarations.append(origin)
         p.tensor = Tensor(onnx_name, logical, origin, kind="param", dtype=dtype, declared=dims if known else None)
         self.graph.params[onnx_name] = p
-        self.graph.add_tensor(p.tensor)
+        self.claim(p.tensor)
         self.graph.element_params.setdefault(el, []).append(p)
         return p
+
+    def _symbolic_shared(self, scope: Scope, el: Element, name: str, p: Param) -> None:
+        """Warn when a shared parameter's dims agree only for the bound values (or only if
+        two binding names are equal): `[dmodel, nvocab]` here, `[nvocab, dmodel]` there."""
+        first_el = p.origin.element
+        here, there = el.attrs["dim"], first_el.attrs.get("dim")
+        if there is None or here.value == there.value:
+            return
+        a, b = compat.symbolic_dims(there.value), compat.symbolic_dims(here.value)
+        pairs = compat.symbolic_disagreement(a, b) if a is not None and b is not None else []
+        if not pairs:
+            return
+        bound = all(isinstance(d, int) for d in p.dims)
+        self.reporter.warning(
+            scope, here.value_range, "dims-differ-symbolically",
+            compat.symbolic_message(f"shared parameter '{name}'", compat.format_dims(b), compat.format_dims(a),
+                                  pairs, bound),
+            related=(RelatedInfo(Location(p.origin.file, there.value_range), "first declared here"),))
 
     def constant(self, scope: Scope, el: Element, name: str, value) -> Tensor:
         """A constant initializer (made from an XML attribute), deduplicated by name and value."""
@@ -176,8 +257,15 @@ class Definitions:
             self.graph.constants[name] = Constant(name, value, scope.origin(el))
             dtype = {np.dtype("int64"): "int64", np.dtype("float32"): "float32"}.get(value.dtype, "float32")
             t = Tensor(name, name, scope.origin(el), kind="constant", dtype=dtype, shape=tuple(value.shape))
-            self.graph.add_tensor(t)
+            self.claim(t)
+            return t
         return self.graph.tensors[name]
+
+
+def _where(t: Tensor, message: str) -> RelatedInfo:
+    el = t.origin.element
+    attr = el.attrs.get("name") or el.attrs.get("from")
+    return RelatedInfo(Location(t.origin.file, attr.value_range if attr is not None else el.tag_range), message)
 
 
 def _comparable(a: tuple, b: tuple) -> bool:

@@ -15,9 +15,10 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from agrippa.base.diagnostics import Diagnostic, Range, Severity
-from agrippa.project.config import DEFAULT_OPSET
-from agrippa.project.files import TextProvider, read_source
+from agrippa.base.diagnostics import Diagnostic, Fix, Range, Severity
+from agrippa.project.config import CONFIG_FNAME, DEFAULT_OPSET, project_dir_of
+from agrippa.project.files import TextProvider, read_source, read_text, refuse
+from agrippa.sema import compat
 from agrippa.sema import ops as opcat
 from agrippa.sema.dtypes import DTYPES
 from agrippa.sema.expand.definitions import MAX_NODES, Definitions
@@ -29,6 +30,7 @@ from agrippa.syntax.parser import parse
 from agrippa.syntax.tree import Element, SourceFile
 
 MAX_SOURCE_DEPTH = 32  # nested sourced blocks
+MAX_SOURCED = 50_000  # sourced-block instances in one expansion (a diamond of files doubles them per level)
 LAYOUT_ATTRS = frozenset({"x", "y", "width", "height"})
 
 
@@ -55,17 +57,26 @@ class Expander:
         self.reporter = Reporter()
         self.reader = AttrReader(self.reporter, options.bindings, options.symbolic)
         self.defs = Definitions(self.graph, self.reporter, self.reader)
-        self.nodes = NodeBuilder(self.reporter, self.reader, self.defs, options.opset)
+        self.nodes = NodeBuilder(self.reporter, self.reader, self.defs, options.opset, self.opset_fix)
         self.concat_count = 0
         self.multiplier = 1  # product of the copy counts of the enclosing rep/stretch blocks
+        self.instances = 0  # sourced-block instances expanded so far (they count toward MAX_NODES)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return self.reporter.diagnostics
 
+    def opset_fix(self, opset: int) -> Fix:
+        """The quick fix that sets `[model] opset` in the project's agrippa.toml."""
+        path = os.path.join(project_dir_of(self.index_path), CONFIG_FNAME)
+        return compat.opset_fix(path, read_text(path, self.opt.provider), opset)
+
     # -- files -------------------------------------------------------------------------------------
     def load(self, path: str) -> tuple[SourceFile | None, str | None]:
         path = os.path.abspath(path)
+        why = refuse(path, self.opt.provider)  # the project's file-access policy, cached or not
+        if why is not None:
+            return None, why
         sf = self._file_cache.get(path)
         if sf is None:
             text, why = read_source(path, self.opt.provider)
@@ -132,7 +143,7 @@ class Expander:
             return
         defs.current[name] = name
         defs.name_count[name] += 1
-        self.graph.add_tensor(t, el)
+        defs.claim(t, el)
         self.graph.inputs.append(t)
 
     def graph_output(self, scope: Scope, el: Element) -> None:
@@ -242,9 +253,9 @@ class Expander:
             out = Tensor(out_name, e, origin, kind="concat", producer_ref=weakref.ref(node))
             node.outputs.append(out)
             export_el = next((c for c in el.children if c.tag == "export" and scope.prefix + (c.get("from") or "") == e), el)
-            self.graph.add_tensor(out, export_el)
+            self.defs.claim(out, export_el)
             self.defs.add_node(node)
-            self.defs.current[e] = out_name
+            self.defs.current[e] = out.name
 
     def sourced(self, scope: Scope, el: Element) -> None:
         error = self.reporter.error
@@ -270,10 +281,16 @@ class Expander:
             cycle = " → ".join(os.path.basename(p) for p in (*scope.files[scope.files.index(path):], path))
             error(scope, src.value_range, "source-cycle", f"sourcing cycle: {cycle}")
             return
+        self.instances += 1
+        if self.instances > MAX_SOURCED or self.instances + len(self.graph.nodes) > MAX_NODES:
+            error(scope, src.value_range, "too-many-sourced",
+                  f"sourced blocks expand to more than {MAX_SOURCED:,} instances (or, with the nodes, "
+                  f"{MAX_NODES:,}); the expansion stops here")
+            raise Budget
         sf, why = self.load(path)
         self.graph.sourced[el] = path
         if sf is None:
-            error(scope, src.value_range, "missing-source", f"cannot source '{src.value}': {why}")
+            error(scope, src.value_range, getattr(why, "code", "") or "missing-source", f"cannot source '{src.value}': {why}")
             return
         for d in sf.diagnostics:
             self.reporter.report(scope, d.file, d.range, d.severity, d.code, d.message)

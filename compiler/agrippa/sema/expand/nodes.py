@@ -6,8 +6,11 @@ the `Reporter` for diagnostics, the `AttrReader` for attribute values and the
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agrippa.base.diagnostics import Fix, Range, TextEdit
 from agrippa.base.suggest import suggest
+from agrippa.sema import compat
 from agrippa.sema import ops as opcat
 from agrippa.sema.expand.definitions import Definitions
 from agrippa.sema.expand.reader import AttrReader
@@ -21,11 +24,13 @@ NODE_META_ATTRS = frozenset({"op", "title", "expose", "x", "y", "width", "height
 class NodeBuilder:
     """Builds the IR node of each `<node>` element."""
 
-    def __init__(self, reporter: Reporter, reader: AttrReader, defs: Definitions, opset: int):
+    def __init__(self, reporter: Reporter, reader: AttrReader, defs: Definitions, opset: int,
+                 opset_fix: Callable[[int], Fix] | None = None):
         self.reporter = reporter
         self.reader = reader
         self.defs = defs
         self.opset = opset
+        self.opset_fix = opset_fix  # the quick fix that sets [model] opset in agrippa.toml
 
     def build(self, scope: Scope, el: Element) -> Node | None:
         defs, graph = self.defs, self.defs.graph
@@ -69,11 +74,34 @@ class NodeBuilder:
         return node
 
     def unknown_op(self, scope: Scope, op_attr: Attr) -> None:
-        close = opcat.suggest_op(op_attr.value, self.opset)
-        msg = f"unknown op '{op_attr.value}'" + (f"; did you mean '{close[0]}'?" if close else "")
-        fixes = tuple(Fix(f"Change to '{c}'", (TextEdit(scope.file.path, op_attr.value_range, c),), i == 0)
+        op, rng = op_attr.value, op_attr.value_range
+        later, removed = opcat.op_availability(op, self.opset)
+        if later is not None and removed is None:
+            fixes = (self.opset_fix(later),) if self.opset_fix is not None else ()
+            self.reporter.error(scope, rng, "op-needs-opset", compat.opset_message(op, later, self.opset),
+                                fixes=fixes, data={"opset": later})
+            return
+        close = opcat.suggest_op(op, self.opset)
+        msg = f"unknown op '{op}'"
+        if removed is not None:
+            msg = f"'{op}' was removed from ONNX in opset {removed}; this project uses {self.opset}"
+        msg += f"; did you mean '{close[0]}'?" if close else ""
+        fixes = tuple(Fix(f"Change to '{c}'", (TextEdit(scope.file.path, rng, c),), i == 0)
                       for i, c in enumerate(close))
-        self.reporter.error(scope, op_attr.value_range, "unknown-op", msg, fixes=fixes, data={"candidates": close})
+        self.reporter.error(scope, rng, "unknown-op", msg, fixes=fixes, data={"candidates": close})
+
+    def ignored(self, scope: Scope, el: Element, attr: Attr, schema: opcat.OpSchema, known: list[str]) -> None:
+        """An attribute the op does not take: ignored, as the original does (a warning)."""
+        path = scope.file.path
+        if attr.name == compat.NODE_NAME_SLIP:
+            has_title = "title" in el.attrs
+            self.reporter.warning(scope, attr.name_range, "name-for-title", compat.name_for_title_message(has_title),
+                                  fixes=compat.name_for_title_fixes(path, attr.name_range, has_title))
+            return
+        close = suggest(attr.name, [k for k in known if k not in el.attrs], 1)  # never a second `axis`
+        fixes = tuple(Fix(f"Rename to '{c}'", (TextEdit(path, attr.name_range, c),), True) for c in close)
+        self.reporter.warning(scope, attr.name_range, "unknown-attribute",
+                              compat.unknown_attribute_message(schema.name, attr.name, close, known), fixes=fixes)
 
     def input(self, scope: Scope, el: Element, node: Node, expose: bool) -> None:
         graph = self.defs.graph
@@ -104,18 +132,7 @@ class NodeBuilder:
             if name in NODE_META_ATTRS:
                 continue
             if name not in schema.attributes and name not in attr_inputs:
-                known = sorted(schema.attributes) + sorted(attr_inputs)
-                close = suggest(name, known, 1)
-                msg = f"{schema.name} has no attribute '{name}'"
-                if close:
-                    msg += f"; did you mean '{close[0]}'?"
-                elif known:
-                    msg += f" (it takes: {', '.join(known)})"
-                else:
-                    msg += " (it takes none)"
-                fixes = tuple(Fix(f"Rename to '{c}'", (TextEdit(scope.file.path, attr.name_range, c),), True)
-                              for c in close)
-                error(scope, attr.name_range, "unknown-attribute", msg, fixes=fixes)
+                self.ignored(scope, el, attr, schema, sorted(schema.attributes) + sorted(attr_inputs))
                 continue
             text = self.reader.text_attr(scope, el, name)
             if text is None:

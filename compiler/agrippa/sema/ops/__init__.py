@@ -41,6 +41,7 @@ from agrippa.sema.ops.catalog import (
     all_ops,
     check_node_arity,
     get_op,
+    op_availability,
     suggest_op,
 )
 from agrippa.sema.ops.docs import op_markdown
@@ -54,6 +55,6 @@ from agrippa.sema.ops.inputs import (
 __all__ = [
     "DEFAULT_OPSET", "MARKUP_ATTRIBUTES", "AttrError", "AttributeInput", "OpArg", "OpAttribute",
     "OpInput", "OpOutput", "OpSchema", "ParsedAttr", "all_ops", "attribute_input_specs",
-    "attribute_inputs", "check_node_arity", "get_op", "op_markdown", "parse_attribute",
+    "attribute_inputs", "check_node_arity", "get_op", "op_availability", "op_markdown", "parse_attribute",
     "parse_node_attributes", "suggest_op",
 ]

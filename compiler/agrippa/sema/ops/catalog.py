@@ -159,6 +159,15 @@ def all_ops(opset: int = DEFAULT_OPSET) -> list[OpSchema]:
     return list(_catalog(opset).values())
 
 
+def op_availability(name: str, opset: int = DEFAULT_OPSET) -> tuple[int | None, int | None]:
+    """For an op missing at ``opset``: (the first later opset that has it, the opset that
+    removed it), each None when it does not apply (an op ONNX never had gives (None, None))."""
+    versions = history().get(name, ())
+    later = next((v.since_version for v in versions if v.since_version > opset and not v.deprecated), None)
+    removed = next((v.since_version for v in versions if v.deprecated and v.since_version <= opset), None)
+    return later, removed
+
+
 def suggest_op(name: str, opset: int = DEFAULT_OPSET, n: int = 3) -> list[str]:
     """Did-you-mean op names for ``name``: a case-insensitive exact match first, then close ones."""
     return suggest(name, list(_catalog(opset)), n)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from onnx import TensorProto, defs, helper, numpy_helper, shape_inference
 
-from agrippa.sema.dtypes import ONNX_TYPES, TYPE_NAMES
+from agrippa.sema.dtypes import ELEM_TYPE_CODES, ELEM_TYPE_NAMES
 from agrippa.sema.shapes.context import SHAPE_ERROR, Ctx, Fail
 from agrippa.sema.shapes.dims import Shape
 
@@ -64,8 +64,8 @@ def fallback(ctx: Ctx) -> list[Shape]:
             out.append(None)
             continue
         elem, dims = r
-        if elem in TYPE_NAMES:
-            ctx.dtypes[k] = TYPE_NAMES[elem]
+        if elem in ELEM_TYPE_NAMES:
+            ctx.dtypes[k] = ELEM_TYPE_NAMES[elem]
         out.append(None if dims is None else tuple(back.get(d) if isinstance(d, str) else d for d in dims))
     return out
 
@@ -89,7 +89,7 @@ def _infer(schema: defs.OpSchema, ctx: Ctx, inputs: list, data: list, placeholde
     proto = helper.make_node(node.op, names, outs)
     try:
         proto.attribute.extend(a.to_proto() for a in node.attributes.values())
-        types = {n: helper.make_tensor_type_proto(ONNX_TYPES.get(x[0], TensorProto.FLOAT), list(x[1]))
+        types = {n: helper.make_tensor_type_proto(ELEM_TYPE_CODES.get(x[0], TensorProto.FLOAT), list(x[1]))
                  for n, x in zip(names, inputs) if x is not None}
         consts = {n: numpy_helper.from_array(a, n) for n, a in zip(names, data) if a is not None}
         got = shape_inference.infer_node_outputs(

@@ -2,7 +2,8 @@
 documentation only, so a hint that disagrees with the inferred shape is a `stale-dim` warning."""
 from __future__ import annotations
 
-from agrippa.base.diagnostics import Diagnostic, Fix, Severity, TextEdit
+from agrippa.base.diagnostics import Diagnostic, Fix, Location, RelatedInfo, Severity, TextEdit
+from agrippa.sema import compat
 from agrippa.sema.ir import Graph, Tensor
 from agrippa.sema.shapes.context import Run
 from agrippa.sema.shapes.dims import (
@@ -18,6 +19,7 @@ from agrippa.sema.values import ValueError_, evaluate, parse_value
 from agrippa.syntax.tree import Element
 
 STALE = "stale-dim"
+SYMBOLIC = "dims-differ-symbolically"
 HINTED = frozenset({"output", "input", "import", "export"})
 _CACHE: dict[tuple, Shape] = {}
 _CACHE_MAX = 16384
@@ -54,6 +56,45 @@ def check_hints(run: Run) -> None:
                 file, attr.value_range, Severity.WARNING, STALE,
                 f"{name} says {format_shape(hint)} but the shape is {shown}", fixes=fixes,
                 data={"shape": format_shape(shapes[-1])}))
+    if not run.symbolic:
+        _symbolic_disagreements(run, roots)
+
+
+def _symbolic_disagreements(run: Run, roots: dict[Element, str]) -> None:
+    """Hints (and root declarations) of one tensor that agree only for the bound values:
+    `dim="[n, dmodel]"` on an output and `dim="[n, nvocab]"` where it is read (item 7 of
+    the compatibility policy, sema/compat.py: a warning, never an error)."""
+    graph = run.graph
+    first: dict[int, tuple[Element, tuple]] = {}
+    warned: set[Element] = set()
+    for el, tensors in graph.element_tensors.items():
+        attr = el.attrs.get("dim")
+        if attr is None or el.tag not in HINTED or el in warned:
+            continue
+        sym = compat.symbolic_dims(attr.value)
+        if sym is None:
+            continue
+        for t in tensors:
+            seen = first.setdefault(id(t), (el, sym))
+            if seen[0] is el:
+                continue
+            pairs = compat.symbolic_disagreement(seen[1], sym)
+            numeric = (_hint(seen[0].attrs["dim"].value, graph, _bkey(graph)), _hint(attr.value, graph, _bkey(graph)))
+            if not pairs or numeric[0] != numeric[1]:
+                continue
+            warned.add(el)
+            other = seen[0].attrs["dim"]
+            run.diags.append(Diagnostic(
+                _file_of(el, roots, graph), attr.value_range, Severity.WARNING, SYMBOLIC,
+                compat.symbolic_message(f"the dim of '{t.logical}'", compat.format_dims(sym),
+                                        compat.format_dims(seen[1]), pairs, True),
+                related=(RelatedInfo(Location(_file_of(seen[0], roots, graph), other.value_range),
+                                     "first declared here"),)))
+            break
+
+
+def _bkey(graph: Graph) -> tuple:
+    return tuple(sorted((k, str(v)) for k, v in graph.bindings.items()))
 
 
 def _hint(text: str, graph: Graph, bkey: tuple) -> Shape:
