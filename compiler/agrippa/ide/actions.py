@@ -6,16 +6,15 @@ of its fixes becomes a quick fix for it.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
 from agrippa.base.diagnostics import ZERO_RANGE, Diagnostic, Position, Range, TextEdit
 from agrippa.project.config import CONFIG_FNAME
+from agrippa.project.toml_text import set_key
 from agrippa.sema.analysis import Analysis
 
 from .host import AnalysisHost
 
-_TABLE_RE = re.compile(r"\s*\[\[?([^\[\]]+)\]\]?\s*(?:#.*)?$")
 UNBOUND = "unbound-var"
 
 
@@ -38,28 +37,8 @@ class QuickFix:
 
 def binding_insertion(text: str, name: str, value: str = "1") -> tuple[Position, str]:
     """Where and what to insert into toml `text` to add `name = value` to `[bindings]`."""
-    lines = text.splitlines()
-    in_bindings, last = False, -1
-    for i, line in enumerate(lines):
-        m = _TABLE_RE.match(line)
-        if m:
-            if in_bindings:
-                break
-            in_bindings = m.group(1).strip() == "bindings"
-            if in_bindings:
-                last = i
-        elif in_bindings and line.strip():
-            last = i
-    if last >= 0:
-        if last + 1 == len(lines) and not text.endswith("\n"):
-            return Position(last, len(lines[last])), f"\n{name} = {value}"
-        return Position(last + 1, 0), f"{name} = {value}\n"
-    table = f"[bindings]\n{name} = {value}\n"
-    if not text:
-        return Position(0, 0), table
-    if text.endswith("\n"):
-        return Position(len(lines), 0), "\n" + table
-    return Position(len(lines) - 1, len(lines[-1])), "\n\n" + table
+    rng, new = set_key(text, f"bindings.{name}", value)
+    return rng.start, new
 
 
 def binding_fix(host: AnalysisHost, analysis: Analysis, name: str) -> QuickFix:

@@ -27,10 +27,18 @@ class InlayHint:
 def shape_label(graph: Graph, el: Element) -> str | None:
     """The shape(s) of an output across its copies: `[4, 16]`, `[4, 16] | [4, 8]`; None if unknown."""
     tensors = [t for t in graph.element_tensors.get(el, []) if t.kind != "concat"]
-    shapes = [s for s in dict.fromkeys(format_shape(tensor_shape(t), unknown="?") for t in tensors) if s != "?"]
+    shapes = [s for s in dict.fromkeys(_with_dtype(graph, t, format_shape(tensor_shape(t), unknown="?"))
+                                       for t in tensors) if s != "?"]
     if not shapes:
         return None
     return " | ".join(shapes[:MAX_SHAPES]) + (" | …" if len(shapes) > MAX_SHAPES else "")
+
+
+def _with_dtype(graph: Graph, t, shape: str) -> str:
+    """`[4, 16]`, or `[4, 16] int64` where the element type is known and not float32."""
+    if shape == "?" or t.dtype in (None, "float32") or t.name in graph.untyped:
+        return shape
+    return f"{shape} {t.dtype}"
 
 
 def hints_in(graph: Graph, sf: SourceFile, first_line: int, last_line: int) -> list[InlayHint]:

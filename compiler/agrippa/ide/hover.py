@@ -125,7 +125,8 @@ def tensor_hover(ctx: Context, el: Element) -> str | None:
             sc = format_shape(tensor_shape(sym_concat[-1]), unknown="?")
             row += f" = `{sc}`" if sc != format_shape(tensor_shape(c), unknown="?") and "?" not in sc else ""
         lines.append(row)
-    lines.append(f"dtype `{copies[0].dtype}`")
+    untyped = copies[0].name in ctx.graph.untyped
+    lines.append("dtype unknown (see the diagnostics)" if untyped else f"dtype `{copies[0].dtype}`")
     made = list(dict.fromkeys(_made_by(ctx, t) for t in copies))
     lines.extend(made[:3])
     names = [x.name for x in copies]

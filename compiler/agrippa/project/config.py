@@ -31,6 +31,7 @@ from pathlib import Path
 
 from agrippa.base.diagnostics import Diagnostic, Range, Severity
 from agrippa.project.files import MAX_FILE_BYTES, FileAccess, TextProvider, read_regular_bytes
+from agrippa.project.toml_text import find_key, table_lines
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -79,25 +80,16 @@ class Config:
 
 
 def toml_key_range(text: str, dotted: str) -> Range:
-    """Best-effort range of a key (`train.lr` → the `lr = ` line in `[train]`) in toml text."""
-    *tables, key = dotted.split(".")
-    table = ".".join(tables)
-    current = ""
-    for lineno, line in enumerate(text.splitlines()):
-        s = line.strip()
-        if s.startswith("[") and s.endswith("]"):
-            current = s.strip("[]").strip()
-            continue
-        if current == table and (s.startswith(key + " ") or s.startswith(key + "=")):
-            col = line.index(key)
-            return Range.of(lineno, col, lineno, col + len(key))
-        if not table and current == "" and s.startswith(key):
-            col = line.index(key)
-            return Range.of(lineno, col, lineno, col + len(key))
-    if table:
-        for lineno, line in enumerate(text.splitlines()):
-            if line.strip() == f"[{table}]":
-                return Range.of(lineno, 0, lineno, len(line))
+    """The range of a key's name (`train.lr` → `lr` in `[train]`), else its table's header
+    line, else the start of the file."""
+    found = find_key(text, dotted)
+    if found is not None:
+        return found[0]
+    table = dotted.rpartition(".")[0]
+    where = table_lines(text, table) if table else None
+    if where is not None:
+        line = text.split("\n")[where[0]]
+        return Range.of(where[0], 0, where[0], len(line))
     return Range.of(0, 0, 0, 0)
 
 

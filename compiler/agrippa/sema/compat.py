@@ -22,9 +22,9 @@ them where it meets each case.
 from __future__ import annotations
 
 import functools
-import re
 
-from agrippa.base.diagnostics import ZERO_RANGE, Fix, Position, Range, TextEdit
+from agrippa.base.diagnostics import Fix, Range, TextEdit
+from agrippa.project.toml_text import set_key
 
 ORIGINAL_OPSET = 13
 """The opset the original compiles against (LANGUAGE.md §5); the default of a project."""
@@ -37,8 +37,6 @@ RENAMED_SUFFIX = "$value"
 """Appended (then `$value$2`, ...) to a value whose ONNX name a parameter, graph input or
 constant already holds (policy point 4)."""
 
-_TABLE = re.compile(r"\s*\[\[?([^\[\]]+)\]\]?\s*(?:#.*)?$")
-_KEY = re.compile(r"\s*([A-Za-z0-9_\-]+)\s*=\s*")
 
 
 def name_for_title_message(has_title: bool) -> str:
@@ -78,34 +76,9 @@ def opset_message(op: str, needed: int, current: int) -> str:
 
 def opset_fix(toml_path: str, text: str | None, opset: int) -> Fix:
     """Set `[model] opset = <opset>` in agrippa.toml (`text` None: the file is created)."""
-    title = f"Set [model] opset = {opset} in agrippa.toml"
-    if text is None:
-        return Fix(title, (TextEdit(toml_path, ZERO_RANGE, f"[model]\nopset = {opset}\n"),), True, creates=toml_path)
-    lines = text.splitlines()
-    table, model_line = "", None
-    for i, line in enumerate(lines):
-        m = _TABLE.match(line)
-        if m:
-            table = m.group(1).strip()
-            if table == "model":
-                model_line = i
-            continue
-        key = _KEY.match(line)
-        if table == "model" and key and key.group(1) == "opset":
-            start, end = key.end(), len(line.split("#", 1)[0].rstrip())
-            rng = Range(Position(i, start), Position(i, max(end, start)))
-            return Fix(title, (TextEdit(toml_path, rng, str(opset)),), True)
-    if model_line is not None:
-        at = Position(model_line + 1, 0)
-        if model_line + 1 == len(lines) and not text.endswith("\n"):
-            eol = Position(model_line, len(lines[-1]))
-            return Fix(title, (TextEdit(toml_path, Range(eol, eol), f"\nopset = {opset}"),), True)
-        return Fix(title, (TextEdit(toml_path, Range(at, at), f"opset = {opset}\n"),), True)
-    if not lines:
-        return Fix(title, (TextEdit(toml_path, ZERO_RANGE, f"[model]\nopset = {opset}\n"),), True)
-    end = Position(len(lines) - 1, len(lines[-1])) if not text.endswith("\n") else Position(len(lines), 0)
-    sep = "\n\n" if not text.endswith("\n") else "\n"
-    return Fix(title, (TextEdit(toml_path, Range(end, end), f"{sep}[model]\nopset = {opset}\n"),), True)
+    rng, new = set_key(text, "model.opset", str(opset))
+    return Fix(f"Set [model] opset = {opset} in agrippa.toml", (TextEdit(toml_path, rng, new),), True,
+               creates=toml_path if text is None else None)
 
 
 @functools.lru_cache(maxsize=4096)
