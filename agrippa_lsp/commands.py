@@ -25,6 +25,7 @@ from typing import Any
 from lsprotocol import types as lsp
 
 from agrippa.project.config import project_dir_of
+from agrippa.project.files import within
 
 from .convert import uri_to_path
 from .features.configuration import refresh_views
@@ -37,6 +38,7 @@ TRAIN = "agrippa.train"
 LIST_PROFILES = "agrippa.listProfiles"
 SELECT_PROFILE = "agrippa.selectProfile"
 DEBUG_MODULES = "agrippa.debug.modules"
+DEBUG_TEXT = "agrippa.debug.text"
 HEAVY_MODULES = ("torch", "onnxruntime", "onnx", "onnx2torch", "sympy", "numpy")
 STOP_GRACE_S = 15.0  # after SIGINT, how long the trainer gets before SIGTERM, then SIGKILL
 
@@ -98,6 +100,17 @@ def _path_arg(args: tuple) -> str | None:
     return uri_to_path(args[0])
 
 
+def refused(ls: AgrippaServer, path: str, command: str) -> dict | None:
+    """An error result when `path` is outside every workspace folder (after symlinks): a
+    command builds and trains (running the project's data.py) only inside them. With no
+    folder open, only a file open in the editor is taken."""
+    real = os.path.realpath(path)
+    roots = ls.workspace_roots()
+    if any(within(real, os.path.realpath(r)) for r in roots) or (not roots and ls.open_text(path) is not None):
+        return None
+    return fail(ls, f"{command}: {path} is outside the workspace folders; commands only act on files inside them")
+
+
 # -- compile -----------------------------------------------------------------------------
 def _compile(server: AgrippaServer, path: str, report: Callable[[str, float], None]) -> dict:
     from agrippa.backend.compile import compile_project
@@ -126,6 +139,8 @@ async def compile_command(ls: AgrippaServer, *args: object) -> dict:
     path = _path_arg(args)
     if path is None:
         return fail(ls, f"{COMPILE} needs the file's URI as its argument")
+    if (no := refused(ls, path, COMPILE)) is not None:
+        return no
     prog = Progress(ls, "Compiling to ONNX")
     await prog.begin()
     loop = asyncio.get_running_loop()
@@ -184,6 +199,8 @@ async def train_command(ls: AgrippaServer, *args: object) -> dict:
     path = _path_arg(args)
     if path is None:
         return fail(ls, f"{TRAIN} needs the file's URI as its argument")
+    if (no := refused(ls, path, TRAIN)) is not None:
+        return no
     if importlib.util.find_spec("agrippa.train") is None:
         return fail(ls, "Training is not available: the agrippa.train module is not installed "
                         "(install agrippa[train])")
@@ -288,12 +305,19 @@ def debug_modules(ls: AgrippaServer, *args: object) -> dict:
     return {"modules": [m for m in HEAVY_MODULES if m in sys.modules]}
 
 
+def debug_text(ls: AgrippaServer, *args: object) -> dict:
+    """The server's copy of an open document (tests check it equals the editor's)."""
+    doc = ls.workspace.text_documents.get(args[0]) if args and isinstance(args[0], str) else None
+    return {"text": doc.source, "version": doc.version} if doc is not None else {"error": "not open"}
+
+
 def register(server: AgrippaServer) -> None:
     server.command(COMPILE)(compile_command)
     server.command(TRAIN)(train_command)
     server.command(LIST_PROFILES)(list_profiles)
     server.command(SELECT_PROFILE)(select_profile)
     server.command(DEBUG_MODULES)(debug_modules)
+    server.command(DEBUG_TEXT)(debug_text)
 
     @server.feature(lsp.SHUTDOWN)
     async def shutdown(ls: AgrippaServer, *args: object) -> None:

@@ -1,6 +1,8 @@
 """Conversions between the compiler's plain data (`agrippa.base`, `agrippa.ide`) and LSP types.
 
-Positions are (line, character) on both sides; URIs become absolute paths and back.
+URIs become absolute paths and back. Positions are (line, character) on both sides, but
+the compiler counts code points and the client the negotiated encoding's units (UTF-16
+by default): `Converter` converts them here, at the protocol boundary (`positions.py`).
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from pygls.uris import from_fs_path
 
 from agrippa.base import codes
 from agrippa.base.diagnostics import Diagnostic, Location, Position, Range, Severity, TextEdit
+
+from .positions import IDENTITY, UTF16, UTF32, Units
 
 _SEVERITY = {
     Severity.ERROR: lsp.DiagnosticSeverity.Error,
@@ -34,32 +38,7 @@ def path_to_uri(path: str) -> str:
     return from_fs_path(path) or ("file://" + path)
 
 
-# -- positions and ranges --------------------------------------------------------------------
-def to_lsp_position(p: Position) -> lsp.Position:
-    return lsp.Position(line=p.line, character=p.character)
-
-
-def from_lsp_position(p: lsp.Position) -> Position:
-    return Position(p.line, p.character)
-
-
-def to_lsp_range(r: Range) -> lsp.Range:
-    return lsp.Range(start=to_lsp_position(r.start), end=to_lsp_position(r.end))
-
-
-def from_lsp_range(r: lsp.Range) -> Range:
-    return Range(from_lsp_position(r.start), from_lsp_position(r.end))
-
-
-def to_lsp_location(path: str, r: Range) -> lsp.Location:
-    return lsp.Location(uri=path_to_uri(path), range=to_lsp_range(r))
-
-
-def to_lsp_locations(locations: Iterable[Location]) -> list[lsp.Location]:
-    return [to_lsp_location(loc.file, loc.range) for loc in locations]
-
-
-# -- diagnostics and edits ---------------------------------------------------------------------
+# -- positions, ranges, diagnostics and edits --------------------------------------------------
 @functools.lru_cache(maxsize=256)
 def code_description(code: str) -> lsp.CodeDescription | None:
     """A link to the code's entry in docs/diagnostics.md, when that file is at hand."""
@@ -67,30 +46,74 @@ def code_description(code: str) -> lsp.CodeDescription | None:
     return lsp.CodeDescription(href=url) if url else None
 
 
-def to_lsp_diagnostic(d: Diagnostic) -> lsp.Diagnostic:
-    related = [lsp.DiagnosticRelatedInformation(location=to_lsp_location(r.location.file, r.location.range),
-                                                message=r.message) for r in d.related] or None
-    data = {"code": d.code, **({k: v for k, v in d.data.items() if isinstance(v, (str, int, float, list))})}
-    return lsp.Diagnostic(range=to_lsp_range(d.range), message=d.message, severity=_SEVERITY[d.severity],
-                          code=d.code, code_description=code_description(d.code), source="agrippa",
-                          related_information=related, data=data)
+class Converter:
+    """Compiler data to LSP types and back, positions in the negotiated encoding.
 
+    `text_of(path)` gives the text the compiler's positions of `path` count in (the open
+    document, else the last parse); without one a file's positions pass unchanged."""
 
-def to_workspace_edit(edits: Iterable[TextEdit], document_changes: bool,
-                      version_of: Callable[[str], int | None], create: str | None = None) -> lsp.WorkspaceEdit:
-    """Edits by file, as `documentChanges` (versioned, and creating `create` first) when
-    the client takes them, else as `changes`."""
-    by_file: dict[str, list[lsp.TextEdit]] = {}
-    for e in edits:
-        by_file.setdefault(e.file, []).append(lsp.TextEdit(range=to_lsp_range(e.range), new_text=e.new_text))
-    if not document_changes:
-        return lsp.WorkspaceEdit(changes={path_to_uri(p): es for p, es in by_file.items()})
-    changes: list = []
-    if create is not None:
-        changes.append(lsp.CreateFile(uri=path_to_uri(create), options=lsp.CreateFileOptions(ignore_if_exists=True)))
-    for path, es in by_file.items():
-        uri = path_to_uri(path)
-        version = None if path == create else version_of(uri)
-        changes.append(lsp.TextDocumentEdit(
-            text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=es))
-    return lsp.WorkspaceEdit(document_changes=changes)
+    def __init__(self, encoding: str = UTF16, text_of: Callable[[str], str | None] = lambda path: None):
+        self.encoding = encoding
+        self.text_of = text_of
+        self._units: dict[str, tuple[str, Units]] = {}  # path -> (its text, conversions)
+
+    def units(self, path: str, text: str | None = None) -> Units:
+        if self.encoding == UTF32:
+            return IDENTITY
+        text = text if text is not None else self.text_of(path)
+        if text is None:
+            return IDENTITY
+        hit = self._units.get(path)
+        if hit is not None and hit[0] is text:
+            return hit[1]
+        units = Units(text, self.encoding)
+        self._units[path] = (text, units)
+        return units
+
+    def position(self, path: str, p: Position) -> lsp.Position:
+        return self.units(path).to_client(p)
+
+    def range(self, path: str, r: Range, units: Units | None = None) -> lsp.Range:
+        u = units or self.units(path)
+        return lsp.Range(start=u.to_client(r.start), end=u.to_client(r.end))
+
+    def from_position(self, path: str, p: lsp.Position) -> Position:
+        return self.units(path).from_client(p)
+
+    def from_range(self, path: str, r: lsp.Range) -> Range:
+        u = self.units(path)
+        return Range(u.from_client(r.start), u.from_client(r.end))
+
+    def location(self, path: str, r: Range) -> lsp.Location:
+        return lsp.Location(uri=path_to_uri(path), range=self.range(path, r))
+
+    def locations(self, locations: Iterable[Location]) -> list[lsp.Location]:
+        return [self.location(loc.file, loc.range) for loc in locations]
+
+    def diagnostic(self, d: Diagnostic, text: str | None = None) -> lsp.Diagnostic:
+        """`d` as LSP has it; `text`: the text its positions count in, when known."""
+        related = [lsp.DiagnosticRelatedInformation(location=self.location(r.location.file, r.location.range),
+                                                    message=r.message) for r in d.related] or None
+        data = {"code": d.code, **({k: v for k, v in d.data.items() if isinstance(v, (str, int, float, list))})}
+        return lsp.Diagnostic(range=self.range(d.file, d.range, self.units(d.file, text)), message=d.message,
+                              severity=_SEVERITY[d.severity], code=d.code, code_description=code_description(d.code),
+                              source="agrippa", related_information=related, data=data)
+
+    def workspace_edit(self, edits: Iterable[TextEdit], document_changes: bool,
+                       version_of: Callable[[str], int | None], create: str | None = None) -> lsp.WorkspaceEdit:
+        """Edits by file, as `documentChanges` (versioned, and creating `create` first) when
+        the client takes them, else as `changes`."""
+        by_file: dict[str, list[lsp.TextEdit]] = {}
+        for e in edits:
+            by_file.setdefault(e.file, []).append(lsp.TextEdit(range=self.range(e.file, e.range), new_text=e.new_text))
+        if not document_changes:
+            return lsp.WorkspaceEdit(changes={path_to_uri(p): es for p, es in by_file.items()})
+        changes: list = []
+        if create is not None:
+            changes.append(lsp.CreateFile(uri=path_to_uri(create), options=lsp.CreateFileOptions(ignore_if_exists=True)))
+        for path, es in by_file.items():
+            uri = path_to_uri(path)
+            version = None if path == create else version_of(uri)
+            changes.append(lsp.TextDocumentEdit(
+                text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=es))
+        return lsp.WorkspaceEdit(document_changes=changes)

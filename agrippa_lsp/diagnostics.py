@@ -20,7 +20,7 @@ from pygls.lsp.server import LanguageServer
 from agrippa.ide.host import AnalysisHost
 from agrippa.project.config import CONFIG_FNAME, SOURCE_SUFFIXES, find_index
 
-from .convert import path_to_uri, to_lsp_diagnostic, uri_to_path
+from .convert import path_to_uri, uri_to_path
 
 if TYPE_CHECKING:
     from agrippa.sema.analysis import Analysis
@@ -104,9 +104,11 @@ class Publisher:
             files.add(os.path.abspath(analysis.index))
         if analysis.config.path:
             files.add(analysis.config.path)  # the toml's own problems, cleared when fixed
+        texts = {p: sf.text for p, sf in analysis.graph.files.items()} if analysis.graph is not None else {}
+        convert = self.server.convert
         for d in analysis.diagnostics:
             if d.file.endswith(".toml") or os.path.isfile(d.file) or d.file in files:
-                by_file.setdefault(d.file, []).append(to_lsp_diagnostic(d))
+                by_file.setdefault(d.file, []).append(convert.diagnostic(d, texts.get(d.file)))
         key = analysis.index or analysis.project_dir
         before = self.published.get(key, set())
         targets = files | set(by_file) | before

@@ -11,6 +11,8 @@ import asyncio
 import functools
 import logging
 import os
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,8 +23,9 @@ from agrippa import __version__
 from agrippa.ide.host import AnalysisHost
 from agrippa.project.config import SOURCE_SUFFIXES
 
-from .convert import path_to_uri, uri_to_path
+from .convert import Converter, path_to_uri, uri_to_path
 from .diagnostics import Publisher
+from .workspace import AgrippaProtocol
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,8 +61,9 @@ class AgrippaServer(LanguageServer):
     trainings: dict[asyncio.subprocess.Process, str]  # running trainer -> project dir
 
     def __init__(self) -> None:
-        super().__init__("agrippa-lsp", __version__)
+        super().__init__("agrippa-lsp", __version__, protocol_cls=AgrippaProtocol)
         self.host = AnalysisHost(self.open_text)
+        self._convert: Converter | None = None
         self.publisher = Publisher(self, self.host)
         self.trainings = {}
 
@@ -78,7 +82,23 @@ class AgrippaServer(LanguageServer):
         from agrippa.base.runtime import tune_gc
 
         tune_gc((200_000, 10, 10))
-        super().start_io(*args, **kwargs)
+        serve_stdio(self, *args, **kwargs)
+
+    @property
+    def convert(self) -> Converter:
+        """Conversions to and from LSP types, in the position encoding agreed at initialize."""
+        try:
+            encoding = self.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
+        except RuntimeError:  # not initialized yet
+            encoding = lsp.PositionEncodingKind.Utf16
+        if self._convert is None or self._convert.encoding != encoding:
+            self._convert = Converter(encoding, self.position_text)
+        return self._convert
+
+    def position_text(self, path: str) -> str | None:
+        """The text the compiler's positions in `path` count in: the open document, else its last parse."""
+        text = self.open_text(path)
+        return text if text is not None else self.host.parsed_text(path)
 
     def open_text(self, path: str) -> str | None:
         """The editor's text for `path` when the file is open, else None (read the disk)."""
@@ -89,6 +109,15 @@ class AgrippaServer(LanguageServer):
                     return d.source
             return None
         return doc.source
+
+    def workspace_roots(self) -> list[str]:
+        """The workspace folders' paths (the root folder when the client named no folders)."""
+        try:
+            ws = self.workspace
+        except RuntimeError:  # not initialized
+            return []
+        roots = [uri_to_path(f.uri) for f in ws.folders.values()]
+        return roots or ([ws.root_path] if ws.root_path else [])
 
     def open_paths(self) -> list[str]:
         """The open markup files."""
@@ -115,3 +144,21 @@ class AgrippaServer(LanguageServer):
         if self.host.cached(path) is not None:
             return fn(self.host, path, *args)
         return await asyncio.to_thread(fn, self.host, path, *args)
+
+
+def serve_stdio(server: AgrippaServer, stdin: Any = None, stdout: Any = None) -> None:
+    """pygls' stdio loop, with a reader that survives malformed frames (`transport.py`)."""
+    from pygls.io_ import StdoutWriter
+
+    from .transport import StdinReader, read_frames
+
+    server._stop_event = stop = threading.Event()
+    server.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+    try:
+        asyncio.run(read_frames(stop, StdinReader(stdin or sys.stdin.buffer, server.thread_pool), server.protocol))
+    except BrokenPipeError:
+        log.error("the connection to the client is lost; shutting down")
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.shutdown()

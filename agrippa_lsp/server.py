@@ -11,6 +11,7 @@ from .features import (
     completion,
     configuration,
     documents,
+    graph,
     hover,
     inlay_hints,
     lifecycle,
@@ -21,7 +22,7 @@ from .features import (
 from .language_server import AgrippaServer, guarded
 
 FEATURES = (lifecycle, documents, configuration, hover, inlay_hints, completion, navigation, rename, symbols,
-            code_actions, commands)
+            code_actions, commands, graph)
 
 
 def create_server() -> AgrippaServer:

@@ -1,11 +1,15 @@
-"""Training-step time: the compiled GPT (examples/gpt/gpt.agr) against handwritten PyTorch.
+"""Training-step time of compiled Agrippa models against the same models handwritten in PyTorch.
 
-Both models have the same architecture and the same weights (the handwritten one fuses the
-per-head projections into one matrix, as one would write it by hand). One step is forward,
-cross-entropy on next-token targets, backward and AdamW. Prints the median step time of
-each after warmup, and their ratio (target: compiled ≤ 1.1 × handwritten).
+A suite of four models, each an Agrippa project and a handwritten module (bench/hand_models.py)
+with the same weights and the same logits: the GPT (examples/gpt), a PerceiverAR-style model
+(bench/models/perceiver), the encoder-decoder Transformer (examples/transformer) and the CNN
+(examples/cnn). One step is forward, cross-entropy, backward and AdamW. Prints the median step
+time after warmup, steppers interleaved, and ratios to handwritten eager. Targets: Agrippa
+eager (the batched path) ≤ 1.05 × handwritten eager; Agrippa under torch.compile faster than
+handwritten eager.
 
-    .venv/bin/python bench/bench_train.py [--steps 20] [--warmup 5] [--path batched|vmap|both]
+    .venv/bin/python bench/bench_train.py [--models gpt,perceiver,encdec,cnn] [--steps 20]
+        [--warmup 5] [--no-compile] [--compile-hand] [--vmap] [--threads N]
 """
 from __future__ import annotations
 
@@ -16,50 +20,77 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GPT = os.path.join(ROOT, "examples", "gpt")
-SIZE = {"nlayers": 4, "dmodel": 256, "nheads": 8, "ntokens": 64, "dqueries": 32, "dkeys": 32,
-        "dvalues": 32, "dffnhidden": 1024, "nvocab": 512}
-BATCH = 16
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from hand_models import HandCNN, HandEncDec, HandGPT, HandPerceiver  # noqa: E402
 
 
-class HandGPT(nn.Module):
-    """The architecture of examples/gpt/gpt.agr, written directly in PyTorch."""
+@dataclass
+class Bench:
+    name: str
+    project: str
+    bindings: dict[str, int]
+    batch: int
+    inputs: Callable[[torch.Generator], tuple[tuple[torch.Tensor, ...], torch.Tensor]]
+    hand: Callable[[dict[str, np.ndarray]], nn.Module]
 
-    def __init__(self, w: dict[str, np.ndarray], layers: int, heads: int) -> None:
-        super().__init__()
-        t = lambda a: nn.Parameter(torch.tensor(np.asarray(a, dtype=np.float32)))  # noqa: E731
-        cat = lambda name, k: np.concatenate([w[f"{name}${k * heads + h + 1}"] for h in range(heads)], 1)  # noqa: E731
-        self.heads = heads
-        self.embed, self.pos = t(w["embed"]), t(w["positions$1"])
-        self.norm0 = nn.ParameterList([t(w["embed_norm_gain$1"]), t(w["embed_norm_bias$1"])])
-        self.qkv = nn.ParameterList([t(np.concatenate([cat("query_w", k), cat("key_w", k), cat("value_w", k)], 1))
-                                     for k in range(layers)])
-        names = ["attn_out_w", "attn_norm_gain", "attn_norm_bias", "ffn_norm_gain", "ffn_norm_bias",
-                 "ffn_w1", "ffn_b1", "ffn_w2", "ffn_b2"]
-        self.layer = nn.ModuleList(nn.ParameterDict({n: t(w[f"{n}${k + 1}"]) for n in names}) for k in range(layers))
-        self.norm_f = nn.ParameterList([t(w["final_norm_gain$1"]), t(w["final_norm_bias$1"])])
 
-    def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        b, n, _ = tokens.shape
-        d = self.embed.shape[1]
-        x = F.layer_norm(tokens @ self.embed + self.pos, (d,), *self.norm0, eps=1e-5)
-        for qkv, p in zip(self.qkv, self.layer):
-            h = F.layer_norm(x, (d,), p["attn_norm_gain"], p["attn_norm_bias"], eps=1e-5)
-            q, k, v = (h @ qkv).view(b, n, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
-            scores = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5 + mask
-            att = (scores.softmax(-1) @ v).transpose(1, 2).reshape(b, n, -1)
-            x = x + att @ p["attn_out_w"]
-            h = F.layer_norm(x, (d,), p["ffn_norm_gain"], p["ffn_norm_bias"], eps=1e-5)
-            x = x + torch.relu(h @ p["ffn_w1"] + p["ffn_b1"]) @ p["ffn_w2"] + p["ffn_b2"]
-        x = F.layer_norm(x, (d,), *self.norm_f, eps=1e-5)
-        return x @ self.embed.T
+def _one_hot(g: torch.Generator, b: int, n: int, v: int) -> tuple[torch.Tensor, torch.Tensor]:
+    ids = torch.randint(0, v, (b, n + 1), generator=g)
+    return F.one_hot(ids[:, :-1], v).float(), ids[:, 1:]
+
+
+def _causal(n: int) -> torch.Tensor:
+    return torch.triu(torch.full((n, n), -1e9), 1)
+
+
+GPT = {"nlayers": 4, "dmodel": 256, "nheads": 8, "ntokens": 64, "dqueries": 32, "dkeys": 32,
+       "dvalues": 32, "dffnhidden": 1024, "nvocab": 512}
+PERCEIVER = {"ntokens": 128, "nlatent": 32, "nvocab": 128, "dmodel": 128, "nheads": 4, "dhead": 32,
+             "dffn": 512, "nlayers": 4}
+ENCDEC = {"nsrc": 32, "ntgt": 32, "nvocab": 256, "nlayers": 2, "nheads": 4, "dmodel": 128,
+          "dkeys": 32, "dvalues": 32, "dffnhidden": 512}
+CNN = {"batch": 32, "c1": 16, "c2": 32, "nclasses": 10}
+
+
+def _gpt_inputs(g: torch.Generator):
+    tokens, target = _one_hot(g, 16, GPT["ntokens"], GPT["nvocab"])
+    return (tokens, _causal(GPT["ntokens"])), target
+
+
+def _perceiver_inputs(g: torch.Generator):
+    tokens, target = _one_hot(g, 16, PERCEIVER["ntokens"], PERCEIVER["nvocab"])
+    return (tokens,), target
+
+
+def _encdec_inputs(g: torch.Generator):
+    src, _ = _one_hot(g, 16, ENCDEC["nsrc"], ENCDEC["nvocab"])
+    tgt, target = _one_hot(g, 16, ENCDEC["ntgt"], ENCDEC["nvocab"])
+    return (src, tgt, torch.zeros(1, ENCDEC["nsrc"]), _causal(ENCDEC["ntgt"])), target
+
+
+def _cnn_inputs(g: torch.Generator):
+    image = torch.randn(CNN["batch"], 1, 28, 28, generator=g)
+    return (image,), torch.randint(0, CNN["nclasses"], (CNN["batch"],), generator=g)
+
+
+SUITE = {
+    "gpt": Bench("GPT", os.path.join(ROOT, "examples", "gpt"), GPT, 16, _gpt_inputs,
+                 lambda w: HandGPT(w, GPT["nlayers"], GPT["nheads"])),
+    "perceiver": Bench("PerceiverAR", os.path.join(HERE, "models", "perceiver"), PERCEIVER, 16,
+                       _perceiver_inputs, lambda w: HandPerceiver(w, PERCEIVER["nlayers"], PERCEIVER["nheads"])),
+    "encdec": Bench("Enc-Dec Transformer", os.path.join(ROOT, "examples", "transformer"), ENCDEC, 16,
+                    _encdec_inputs, lambda w: HandEncDec(w, ENCDEC["nlayers"], ENCDEC["nheads"])),
+    "cnn": Bench("CNN", os.path.join(ROOT, "examples", "cnn"), CNN, CNN["batch"], _cnn_inputs, HandCNN),
+}
 
 
 def time_interleaved(steps: dict[str, Callable[[], float]], warmup: int, n: int
@@ -80,72 +111,99 @@ def time_interleaved(steps: dict[str, Callable[[], float]], warmup: int, n: int
             for k, v in times.items()}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--path", choices=("batched", "vmap", "both"), default="both")
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
-    args = ap.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+def stepper(model: Callable[..., torch.Tensor], params: list[torch.Tensor], args: tuple[torch.Tensor, ...],
+            target: torch.Tensor) -> Callable[[], float]:
+    opt = torch.optim.AdamW(params, lr=1e-4)
+
+    def step() -> float:
+        logits = model(*args)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def run_one(b: Bench, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+    import onnx
+
+    from agrippa.backend.compile import compile_project
     from agrippa.backend.torch_bridge import batched, onnx_to_torch
     from agrippa.train.batching import native_batched
 
     with tempfile.TemporaryDirectory() as tmp:
-        from agrippa.backend.compile import compile_project
-
-        res = compile_project(GPT, os.path.join(tmp, "gpt.onnx"), bindings=SIZE, write_weights=False,
-                              reinit=True, seed=0)
-        import onnx
-
+        res = compile_project(b.project, os.path.join(tmp, "m.onnx"), bindings=dict(b.bindings),
+                              write_weights=False, reinit=True, seed=0)
         proto = onnx.load(res.onnx_path)
-    module = onnx_to_torch(proto)
-    weights = {k: v.detach().numpy().copy() for k, v in module.initializers.state_dict().items()}
-    hand = HandGPT(weights, SIZE["nlayers"], SIZE["nheads"])
-    n, v = SIZE["ntokens"], SIZE["nvocab"]
-    g = torch.Generator().manual_seed(0)
-    ids = torch.randint(0, v, (BATCH, n + 1), generator=g)
-    tokens = F.one_hot(ids[:, :-1], v).float()
-    targets = ids[:, 1:]
-    mask = torch.triu(torch.full((n, n), -1e9), 1)
-
-    def stepper(model: nn.Module, params: list[torch.Tensor]) -> Callable[[], float]:
-        opt = torch.optim.AdamW(params, lr=1e-4)
-
-        def step() -> float:
-            logits = model(tokens, mask)
-            loss = F.cross_entropy(logits.reshape(-1, v), targets.reshape(-1))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            return loss.item()
-
-        return step
-
+    weights = {k: v.detach().numpy().copy() for k, v in onnx_to_torch(proto).initializers.state_dict().items()}
+    inputs, target = b.inputs(torch.Generator().manual_seed(0))
+    hand = b.hand(weights)
     with torch.no_grad():
-        ref = hand(tokens, mask)
-    print(f"GPT: {SIZE['nlayers']} layers, d_model {SIZE['dmodel']}, {SIZE['nheads']} heads, "
-          f"sequence {n}, vocabulary {v}, batch {BATCH}; {torch.get_num_threads()} threads; "
-          f"median of {args.steps} steps after {args.warmup} warmup")
-    steppers = {"handwritten": stepper(hand, list(hand.parameters()))}
-    paths = ["batched", "vmap"] if args.path == "both" else [args.path]
-    for path in paths:
+        ref = hand(*inputs)
+    steppers = {"hand": stepper(hand, list(hand.parameters()), inputs, target)}
+    if args.compile_hand:
+        hand_c = b.hand(weights)
+        steppers["hand compiled"] = stepper(torch.compile(hand_c), list(hand_c.parameters()), inputs, target)
+    notes = []
+    for path in ["batched", *(["vmap"] if args.vmap else [])]:
         m = onnx_to_torch(proto)
         runner = native_batched(m, proto) if path == "batched" else batched(m)
         if runner is None:
-            print(f"  compiled ({path}): not available for this model")
+            notes.append(f"{path}: not available")
             continue
         with torch.no_grad():
-            diff = (runner(tokens, mask) - ref).abs().max().item()
-        print(f"  compiled ({path}) max |logit - handwritten logit| = {diff:.1e}")
-        steppers[path] = stepper(runner, [p for p in m.parameters() if p.requires_grad])
+            out = runner(*inputs)
+        notes.append(f"{path} max |logit - hand| = {(out - ref).abs().max().item():.1e}")
+        params = [p for p in m.parameters() if p.requires_grad]
+        steppers[f"agrippa {path}"] = stepper(runner, params, inputs, target)
+        if path == "batched" and not args.no_compile:
+            mc = onnx_to_torch(proto)
+            rc = native_batched(mc, proto)
+            with torch.no_grad():
+                rc(*inputs)  # the batched path's one-time check against vmap, eagerly
+            steppers["agrippa compiled"] = stepper(torch.compile(rc), [p for p in mc.parameters() if p.requires_grad],
+                                                   inputs, target)
+    print(f"{b.name}: {', '.join(f'{k}={v}' for k, v in b.bindings.items())}; batch {b.batch}; "
+          + "; ".join(notes), flush=True)
+    t0 = time.perf_counter()
     med = time_interleaved(steppers, args.warmup, args.steps)
-    wall, cpu = med["handwritten"]
-    print(f"  {'':27} {'wall ms/step':>13} {'CPU ms/step':>12} {'ratio (wall)':>13} {'ratio (CPU)':>12}")
-    for name, (w, c) in med.items():
-        label = "handwritten PyTorch" if name == "handwritten" else f"compiled Agrippa ({name})"
-        print(f"  {label:27} {w * 1e3:13.1f} {c * 1e3:12.1f} {w / wall:13.3f} {c / cpu:12.3f}")
+    print(f"  (timed in {time.perf_counter() - t0:.0f} s, compiling included)", flush=True)
+    return med
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default=",".join(SUITE), help=f"a comma list of {', '.join(SUITE)}")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--no-compile", action="store_true", help="eager only (compiling takes minutes on CPU)")
+    ap.add_argument("--compile-hand", action="store_true", help="also time the handwritten model compiled")
+    ap.add_argument("--vmap", action="store_true", help="also time the vmap path")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"{torch.get_num_threads()} threads; median of {args.steps} steps after {args.warmup} warmup; "
+          "ratios to handwritten eager (CPU time, wall in brackets)", flush=True)
+    table = []
+    for key in args.models.split(","):
+        med = run_one(SUITE[key.strip()], args)
+        wall, cpu = med["hand"]
+        table.append((SUITE[key.strip()].name, {k: (c / cpu, w / wall, c) for k, (w, c) in med.items()}))
+    cols = ["hand", *(["hand compiled"] if args.compile_hand else []), "agrippa batched",
+            *(["agrippa vmap"] if args.vmap else []), *([] if args.no_compile else ["agrippa compiled"])]
+    print("\n" + f"{'model':22}" + "".join(f"{c:>28}" for c in cols))
+    for name, row in table:
+        cells = []
+        for c in cols:
+            if c not in row:
+                cells.append(f"{'-':>28}")
+                continue
+            r, rw, cpu = row[c]
+            cells.append(f"{f'{cpu * 1e3:.1f} ms  {r:.3f}× [{rw:.3f}×]':>28}")
+        print(f"{name:22}" + "".join(cells))
     return 0
 
 

@@ -116,6 +116,14 @@ EXTRA = {
     "xml-too-deep": (Severity.ERROR, {"main.agr": "<model>" + "<block>" * 300 + "</block>" * 300 + "</model>"},
                      {"anywhere": True}),
     "file-unreadable": (Severity.ERROR, {"main.agr": b"<model>\xff\xfe</model>"}, {"range": (0, 0, 0, 0)}),
+    "xml-bad-char": (Severity.ERROR, {
+        "main.agr": f'<model>{IO}<block><node op="Relu"><input src="x"/><output name="a⟦&#xD800;⟧b"/></node>'
+                    '</block></model>'}, {}),
+    "bidi-control": (Severity.WARNING, {
+        "main.agr": f'<model>{IO}<block><node op="Relu"><input src="x"/><output name="a⟦\u202e⟧b"/></node>'
+                    '</block></model>'}, {}),
+    "too-many-diagnostics": (Severity.WARNING, {"main.agr": "<model>" + "< " * 1200 + "</model>"},
+                             {"range": (0, 0, 0, 0)}),
     "config": (Severity.ERROR, {"main.agr": f"<model>{IO}</model>",
                                 "agrippa.toml": "[model]\n⟦opset⟧ = \"new\"\n"}, {}),
     "config-syntax": (Severity.ERROR, {"main.agr": f"<model>{IO}</model>",
@@ -231,10 +239,25 @@ EXTRA = {
         "a.agr": '<block><node op="Add"><input src="v"/><params name="⟦axes⟧" dim="[4]" frozen="yes" shared="yes"/>'
                  '<output name="w"/></node></block>'}, {}),
     "weights-mismatch": (Severity.ERROR, {"main.agr": f'<model>{IO}<block><node op="Add"><input src="x"/>'
-                                                      '<params name="b" dim="[4]"/><output name="y"/></node></block>'
+                                                      '<params name="b" dim="⟦[4]⟧"/><output name="y"/></node></block>'
                                                       '<export from="y" dim="[3, 4]"/></model>'},
-                         {"compile": True, "weights": {"b$1": (5,)}, "range": (0, 0, 0, 0),
-                          "file": "weights.safetensors"}),
+                         {"compile": True, "weights": {"b$1": (5,)}}),
+    # issue 11: stored shapes (check reads the header: tests/test_weights_shapes.py), compile validates
+    "weights-reshaped": (Severity.WARNING, {"main.agr": f'<model>{IO}<block><node op="MatMul"><input src="x"/>'
+                                                        '<params name="W" dim="⟦[4, 2]⟧"/><output name="y"/></node>'
+                                                        '</block><export from="y" dim="[3, 2]"/></model>'},
+                         {"compile": True, "weights": {"W$1": (2, 4)}}),
+    "weights-unchecked": (Severity.INFORMATION, {  # over a million pickle operations: not read at check
+        "main.agr": f'<model>{IO}<block><node op="Add"><input src="x"/><params name="b" dim="[4]"/>'
+                    '<output name="y"/></node></block><export from="y" dim="[3, 4]"/></model>',
+        "weights.pkl": b"\x80\x04](" + b"N" * (1 << 20) + b"e."}, {"range": (0, 0, 0, 0), "file": "weights.pkl"}),
+    "weights-unwritable": (Severity.ERROR, {  # a .pkl holds plain numpy types: not bfloat16
+        "main.agr": '<model><import from="x" dim="[3, 4]" type="bfloat16"/><block><node op="Add"><input src="x"/>'
+                    '<params name="b" dim="[4]" type="bfloat16"/><output name="y"/></node></block>'
+                    '<export from="y" dim="[3, 4]"/></model>',
+        "agrippa.toml": '[model]\n⟦weights⟧ = "w.pkl"\n'}, {"compile": True, "weights": {}, "weights_file": "w.pkl"}),
+    "internal-invalid-model": (Severity.ERROR, {"main.agr": f"<model>{IO}</model>"},
+                               {"skip": "only a bug of ours makes it; tests/test_weights_shapes.py simulates one"}),
     # issue 12: the file-access policy, budgets, and weights never lost
     "outside-project": (Severity.ERROR, {"main.agr": f'<model>{IO}<block src="⟦../../etc/passwd⟧" name="p"/></model>'}, {}),
     "not-a-regular-file": (Severity.ERROR, {"main.agr": f'<model>{IO}<block src="⟦.⟧" name="p"/></model>'}, {}),

@@ -7,15 +7,15 @@ from lsprotocol import types as lsp
 
 from agrippa.ide.actions import Reported, quick_fixes
 
-from ..convert import from_lsp_range, to_workspace_edit
+from ..convert import Converter, uri_to_path
 
 if TYPE_CHECKING:
     from ..language_server import AgrippaServer
 
 
-def reported(d: lsp.Diagnostic) -> Reported:
+def reported(d: lsp.Diagnostic, convert: Converter, path: str) -> Reported:
     name = d.data.get("name") if isinstance(d.data, dict) else None
-    return Reported(str(d.code) if d.code is not None else None, from_lsp_range(d.range), name)
+    return Reported(str(d.code) if d.code is not None else None, convert.from_range(path, d.range), name)
 
 
 def register(server: AgrippaServer) -> None:
@@ -26,12 +26,13 @@ def register(server: AgrippaServer) -> None:
         if only and not any(str(k).startswith("quickfix") or k == lsp.CodeActionKind.QuickFix for k in only):
             return None
         ours = [d for d in params.context.diagnostics if d.source in (None, "agrippa")]
-        fixes = await ls.query(params.text_document.uri, quick_fixes, [reported(d) for d in ours])
+        path = uri_to_path(params.text_document.uri)
+        fixes = await ls.query(params.text_document.uri, quick_fixes, [reported(d, ls.convert, path) for d in ours])
         out = []
         for i, fix in fixes or ():
             if fix.creates is not None and not ls.takes_document_changes(create=True):
                 continue  # the client cannot create agrippa.toml
-            edit = to_workspace_edit(fix.edits, ls.takes_document_changes(), ls.version_of, fix.creates)
+            edit = ls.convert.workspace_edit(fix.edits, ls.takes_document_changes(), ls.version_of, fix.creates)
             out.append(lsp.CodeAction(title=fix.title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[ours[i]],
                                       edit=edit, is_preferred=fix.preferred or None))
         return out or None

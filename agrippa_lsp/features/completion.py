@@ -10,7 +10,7 @@ from lsprotocol import types as lsp
 from agrippa.ide.completion import Completion, Options, complete, op_documentation
 from agrippa.project.config import SOURCE_SUFFIXES
 
-from ..convert import from_lsp_position, to_lsp_range, uri_to_path
+from ..convert import Converter, uri_to_path
 
 if TYPE_CHECKING:
     from ..language_server import AgrippaServer
@@ -21,8 +21,8 @@ KINDS = {"element": K.Class, "close": K.Class, "snippet": K.Snippet, "attribute"
          "value": K.Value}
 
 
-def to_lsp(c: Completion, ranges: dict) -> lsp.CompletionItem:
-    rng = ranges.get(c.range) or ranges.setdefault(c.range, to_lsp_range(c.range))
+def to_lsp(c: Completion, ranges: dict, convert: Converter, path: str) -> lsp.CompletionItem:
+    rng = ranges.get(c.range) or ranges.setdefault(c.range, convert.range(path, c.range))
     return lsp.CompletionItem(
         label=c.label, kind=KINDS[c.kind], detail=c.detail, sort_text=c.sort, filter_text=c.filter_text, data=c.data,
         documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=c.doc) if c.doc else None,
@@ -51,11 +51,12 @@ def register(server: AgrippaServer) -> None:
             return None
         text = ls.workspace.get_text_document(uri).source  # the text the position is in
         a = ls.host.recent_for(path, make=False) or await asyncio.to_thread(ls.host.recent_for, path)
-        got = complete(ls.host, a, path, text, from_lsp_position(params.position), options(ls, params))
+        pos = ls.convert.from_position(path, params.position)
+        got = complete(ls.host, a, path, text, pos, options(ls, params))
         if got is None:
             return None
         ranges: dict = {}
-        return lsp.CompletionList(is_incomplete=got.incomplete, items=[to_lsp(c, ranges) for c in got.items])
+        return lsp.CompletionList(is_incomplete=got.incomplete, items=[to_lsp(c, ranges, ls.convert, path) for c in got.items])
 
     @server.feature(lsp.COMPLETION_ITEM_RESOLVE)
     def resolve(ls: AgrippaServer, item: lsp.CompletionItem) -> lsp.CompletionItem:

@@ -8,7 +8,7 @@ from lsprotocol import types as lsp
 
 from agrippa.ide.hover import hover
 
-from ..convert import from_lsp_position, to_lsp_range, uri_to_path
+from ..convert import uri_to_path
 
 if TYPE_CHECKING:
     from ..language_server import AgrippaServer
@@ -28,9 +28,10 @@ def markup_kind(server: AgrippaServer) -> lsp.MarkupKind:
 def register(server: AgrippaServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     async def on_hover(ls: AgrippaServer, params: lsp.HoverParams) -> lsp.Hover | None:
-        path, pos = uri_to_path(params.text_document.uri), from_lsp_position(params.position)
+        path = uri_to_path(params.text_document.uri)
+        pos = ls.convert.from_position(path, params.position)
         got = await asyncio.to_thread(hover, ls.host, path, pos)  # may wait for the symbolic shapes
         if got is None:
             return None
         return lsp.Hover(contents=lsp.MarkupContent(kind=markup_kind(ls), value=got.text),
-                         range=to_lsp_range(got.range) if got.range is not None else None)
+                         range=ls.convert.range(path, got.range) if got.range is not None else None)

@@ -8,14 +8,14 @@ from lsprotocol import types as lsp
 
 from agrippa.ide.hints import InlayHint, inlay_hints
 
-from ..convert import to_lsp_position, uri_to_path
+from ..convert import Converter, uri_to_path
 
 if TYPE_CHECKING:
     from ..language_server import AgrippaServer
 
 
-def to_lsp(h: InlayHint) -> lsp.InlayHint:
-    return lsp.InlayHint(position=to_lsp_position(h.position), label=h.label, kind=lsp.InlayHintKind.Type,
+def to_lsp(h: InlayHint, convert: Converter, path: str) -> lsp.InlayHint:
+    return lsp.InlayHint(position=convert.position(path, h.position), label=h.label, kind=lsp.InlayHintKind.Type,
                          padding_left=True, tooltip=h.tooltip)
 
 
@@ -32,4 +32,4 @@ def register(server: AgrippaServer) -> None:
     async def hints(ls: AgrippaServer, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
         path, rng = uri_to_path(params.text_document.uri), params.range
         got = await asyncio.to_thread(inlay_hints, ls.host, path, rng.start.line, rng.end.line)
-        return [to_lsp(h) for h in got]
+        return [to_lsp(h, ls.convert, path) for h in got]

@@ -7,7 +7,7 @@ from lsprotocol import types as lsp
 
 from agrippa.ide import navigation
 
-from ..convert import from_lsp_position, path_to_uri, to_lsp_locations, to_lsp_range
+from ..convert import path_to_uri, uri_to_path
 
 if TYPE_CHECKING:
     from ..language_server import AgrippaServer
@@ -16,14 +16,14 @@ if TYPE_CHECKING:
 def register(server: AgrippaServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
     async def definition(ls: AgrippaServer, params: lsp.DefinitionParams) -> list[lsp.Location] | None:
-        pos = from_lsp_position(params.position)
-        return to_lsp_locations(await ls.query(params.text_document.uri, navigation.definitions, pos) or ()) or None
+        pos = ls.convert.from_position(uri_to_path(params.text_document.uri), params.position)
+        return ls.convert.locations(await ls.query(params.text_document.uri, navigation.definitions, pos) or ()) or None
 
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
     async def references(ls: AgrippaServer, params: lsp.ReferenceParams) -> list[lsp.Location] | None:
-        pos, decl = from_lsp_position(params.position), params.context.include_declaration
-        got = await ls.query(params.text_document.uri, navigation.references, pos, decl)
-        return to_lsp_locations(got or ()) or None
+        pos = ls.convert.from_position(uri_to_path(params.text_document.uri), params.position)
+        got = await ls.query(params.text_document.uri, navigation.references, pos, params.context.include_declaration)
+        return ls.convert.locations(got or ()) or None
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_LINK, lsp.DocumentLinkOptions())
     async def links(ls: AgrippaServer, params: lsp.DocumentLinkParams) -> list[lsp.DocumentLink] | None:
@@ -32,5 +32,6 @@ def register(server: AgrippaServer) -> None:
             return None
         caps = ls.client_capabilities.text_document
         tips = bool(caps and caps.document_link and caps.document_link.tooltip_support)
-        return [lsp.DocumentLink(range=to_lsp_range(k.range), target=path_to_uri(k.target),
+        path = uri_to_path(params.text_document.uri)
+        return [lsp.DocumentLink(range=ls.convert.range(path, k.range), target=path_to_uri(k.target),
                                  tooltip=k.tooltip if tips else None) for k in got]

@@ -14,7 +14,7 @@ from pygls.lsp.server import LanguageServer
 
 from agrippa.ide.rename import RenameRefused, prepare_rename, rename
 
-from ..convert import from_lsp_position, to_lsp_range, to_workspace_edit
+from ..convert import uri_to_path
 
 if TYPE_CHECKING:
     from ..language_server import AgrippaServer
@@ -29,13 +29,14 @@ class RenameError(JsonRpcException):
 def register(server: AgrippaServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
     async def prepare(ls: AgrippaServer, params: lsp.PrepareRenameParams) -> lsp.PrepareRenamePlaceholder | None:
-        got = await ls.query(params.text_document.uri, prepare_rename, from_lsp_position(params.position))
-        return lsp.PrepareRenamePlaceholder(range=to_lsp_range(got[0]), placeholder=got[1]) if got else None
+        path = uri_to_path(params.text_document.uri)
+        got = await ls.query(params.text_document.uri, prepare_rename, ls.convert.from_position(path, params.position))
+        return lsp.PrepareRenamePlaceholder(range=ls.convert.range(path, got[0]), placeholder=got[1]) if got else None
 
     async def on_rename(ls: AgrippaServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
         try:
-            edits = await ls.query(params.text_document.uri, rename, from_lsp_position(params.position),
-                                   params.new_name)
+            pos = ls.convert.from_position(uri_to_path(params.text_document.uri), params.position)
+            edits = await ls.query(params.text_document.uri, rename, pos, params.new_name)
         except RenameRefused as e:
             raise RenameError(str(e)) from None
         except Exception:
@@ -43,6 +44,6 @@ def register(server: AgrippaServer) -> None:
             return None
         if not edits:
             return None if edits is None else lsp.WorkspaceEdit(changes={})
-        return to_workspace_edit(edits, ls.takes_document_changes(), ls.version_of)
+        return ls.convert.workspace_edit(edits, ls.takes_document_changes(), ls.version_of)
 
     LanguageServer.feature(server, lsp.TEXT_DOCUMENT_RENAME)(on_rename)

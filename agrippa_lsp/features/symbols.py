@@ -9,7 +9,7 @@ from lsprotocol import types as lsp
 from agrippa.ide import symbols
 from agrippa.ide.symbols import Symbol
 
-from ..convert import path_to_uri, to_lsp_location, to_lsp_range, uri_to_path
+from ..convert import Converter, uri_to_path
 
 if TYPE_CHECKING:
     from ..language_server import AgrippaServer
@@ -21,10 +21,10 @@ def kind_of(tag: str) -> lsp.SymbolKind:
     return KINDS.get(tag, lsp.SymbolKind.Variable)
 
 
-def to_lsp(s: Symbol) -> lsp.DocumentSymbol:
-    return lsp.DocumentSymbol(name=s.name, kind=kind_of(s.kind), range=to_lsp_range(s.range),
-                              selection_range=to_lsp_range(s.selection), detail=s.detail or None,
-                              children=[to_lsp(c) for c in s.children] or None)
+def to_lsp(s: Symbol, convert: Converter, path: str) -> lsp.DocumentSymbol:
+    return lsp.DocumentSymbol(name=s.name, kind=kind_of(s.kind), range=convert.range(path, s.range),
+                              selection_range=convert.range(path, s.selection), detail=s.detail or None,
+                              children=[to_lsp(c, convert, path) for c in s.children] or None)
 
 
 def register(server: AgrippaServer) -> None:
@@ -34,18 +34,18 @@ def register(server: AgrippaServer) -> None:
         tree = await ls.query(uri, symbols.document_symbols)
         if tree is None:
             return None
-        caps, uri = ls.client_capabilities.text_document, path_to_uri(uri_to_path(uri))
+        caps, path = ls.client_capabilities.text_document, uri_to_path(uri)
         if caps and caps.document_symbol and caps.document_symbol.hierarchical_document_symbol_support:
-            return [to_lsp(s) for s in tree]
+            return [to_lsp(s, ls.convert, path) for s in tree]
         return [lsp.SymbolInformation(name=s.name, kind=kind_of(s.kind), container_name=container,
-                                      location=lsp.Location(uri=path_to_uri(uri), range=to_lsp_range(s.range)))
+                                      location=ls.convert.location(path, s.range))
                 for s, container in symbols.flatten(tree)]
 
     @server.feature(lsp.WORKSPACE_SYMBOL)
     async def workspace_symbols(ls: AgrippaServer, params: lsp.WorkspaceSymbolParams) -> list[lsp.WorkspaceSymbol]:
         got = await asyncio.to_thread(symbols.workspace_symbols, ls.host, ls.open_paths(), params.query)
         return [lsp.WorkspaceSymbol(name=s.name, kind=kind_of(s.kind), container_name=s.container,
-                                    location=to_lsp_location(s.location.file, s.location.range)) for s in got]
+                                    location=ls.convert.location(s.location.file, s.location.range)) for s in got]
 
     @server.feature(lsp.TEXT_DOCUMENT_FOLDING_RANGE)
     async def folding(ls: AgrippaServer, params: lsp.FoldingRangeParams) -> list[lsp.FoldingRange] | None:

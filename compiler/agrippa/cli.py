@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--external-data", action="store_true", help="store weights beside the .onnx file")
     k.set_defaults(func=cmd_compile)
 
+    from agrippa.cli_graph import add_parsers as add_graph_parsers  # `agrippa graph|view`
+
+    add_graph_parsers(sub, common)
     for name in ("train", "infer"):
         try:
             mod = __import__(f"agrippa.train.{'cli' if name == 'train' else 'infer'}", fromlist=["add_parser"])

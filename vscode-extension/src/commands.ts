@@ -6,6 +6,7 @@ export const COMMANDS = {
   train: 'agrippa.train',
   restartServer: 'agrippa.restartServer',
   selectProfile: 'agrippa.selectProfile',
+  showGraph: 'agrippa.showGraph',
 } as const;
 
 export type CommandKey = keyof typeof COMMANDS;

@@ -9,6 +9,7 @@ import { targetUri } from './documents';
 import { executeOnServer } from './languageClient';
 import { formatLoss, ProgressTracker } from './progress';
 import { ServerManager } from './serverLifecycle';
+import { requireTrust } from './trust';
 import { errorMessage } from './util';
 
 // Results of the server's commands. Failures come back as results with `error` (or, for
@@ -73,6 +74,12 @@ export class CompileAndTrain {
   async train(arg?: unknown): Promise<TrainResult | undefined> {
     const uri = targetUri(arg);
     if (!uri) return undefined;
+    const ui = {
+      isTrusted: vscode.workspace.isTrusted,
+      warn: (message: string, ...items: string[]) => vscode.window.showWarningMessage(message, ...items),
+      manageTrust: () => vscode.commands.executeCommand('workbench.trust.manage'),
+    };
+    if (!(await requireTrust(ui))) return undefined; // training runs the project's data.py
     if (this.training) {
       void vscode.window.showInformationMessage('Agrippa: a training run is already in progress.');
       return undefined;

@@ -13,7 +13,8 @@ import { BindingsProfile, createProfileItem } from './bindingsProfile';
 import { registerCommands } from './commands';
 import { CompileAndTrain } from './compileAndTrain';
 import { onConfigurationChanged } from './configWatcher';
-import { autoCloseTag, DocumentWatcher } from './documents';
+import { autoCloseTag, DocumentWatcher, targetUri } from './documents';
+import { GraphViews } from './graphView';
 import { ResolvedInterpreter } from './interpreter';
 import { ServerManager } from './serverLifecycle';
 import { ServerStatus } from './serverStatus';
@@ -42,6 +43,8 @@ export function activate(context: vscode.ExtensionContext): AgrippaApi {
     languageChanged: () => profile.refresh(),
   });
   server = srv;
+  const graphs = new GraphViews(context.extensionUri, () => srv.readyClient(), log);
+  context.subscriptions.push(graphs);
 
   context.subscriptions.push(
     ...registerCommands(vscode.commands, {
@@ -49,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): AgrippaApi {
       train: (uri?: vscode.Uri) => commands.train(uri),
       restartServer: () => srv.restart(),
       selectProfile: (uri?: vscode.Uri) => profile.select(uri),
+      showGraph: (uri?: vscode.Uri) => graphs.showFor(targetUri(uri)),
     }),
     vscode.workspace.onDidOpenTextDocument((doc) => documents.onOpen(doc)),
     vscode.workspace.onDidChangeTextDocument((e) => autoCloseTag(e)),

@@ -79,6 +79,7 @@ describe('commands', () => {
       'agrippa.train': 'Agrippa: Compile and Train',
       'agrippa.restartServer': 'Agrippa: Restart Server',
       'agrippa.selectProfile': 'Agrippa: Select Bindings Profile',
+      'agrippa.showGraph': 'Agrippa: Show Model Graph',
     });
   });
 
@@ -90,6 +91,7 @@ describe('commands', () => {
       train: noop,
       restartServer: noop,
       selectProfile: noop,
+      showGraph: noop,
     });
     assert.deepEqual(ids.sort(), [...declared].sort());
   });

@@ -1,6 +1,7 @@
 """Compiling a project: analysis, parameter values, the ONNX file, weights written back."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -12,10 +13,8 @@ from agrippa.backend.initializers import InitError
 from agrippa.backend.output import OutputError, check_output, writing
 from agrippa.backend.weights import WeightsError
 from agrippa.base.diagnostics import CompileError, Diagnostic, Range, Severity
+from agrippa.project.weights_header import weights_path
 from agrippa.sema.analysis import Analysis, analyze
-
-WEIGHTS_PKL = "weights.pkl"
-WEIGHTS_SAFETENSORS = "weights.safetensors"
 
 
 class WeightsRefused(CompileError, WeightsError):
@@ -38,12 +37,7 @@ class CompileResult:
 
 def weights_path_for(project_dir: str, configured: str | None = None) -> str:
     """The project's weights file: configured, else an existing weights.pkl, else safetensors."""
-    if configured:
-        return os.path.join(project_dir, configured)
-    pkl = os.path.join(project_dir, WEIGHTS_PKL)
-    if os.path.exists(pkl):
-        return pkl
-    return os.path.join(project_dir, WEIGHTS_SAFETENSORS)
+    return weights_path(project_dir, configured)
 
 
 def read_meta(project_dir: str) -> dict:
@@ -76,7 +70,7 @@ def compile_project(path: str, out: str | None = None, *, bindings: dict | None 
             progress(stage, frac)
 
     report("analysing", 0.0)
-    an = analyze(path, bindings=bindings, index=index, profile=profile, strict=True)
+    an = analyze(path, bindings=bindings, index=index, profile=profile, strict=True, weights=False)  # data checked below
     if an.errors or an.graph is None:
         raise CompileError(an.diagnostics)
     graph = an.graph
@@ -94,6 +88,8 @@ def compile_project(path: str, out: str | None = None, *, bindings: dict | None 
             f"{len(unused)} stored weight{'s' * (len(unused) != 1)} no longer used by the markup "
             f"({', '.join(sorted(unused)[:5])}{', ...' if len(unused) > 5 else ''}); kept in the weights file"))
     _refuse_complex(graph, stored)
+    if not reinit:
+        _check_shapes(an, stored, wpath)
     rng = np.random.default_rng(seed)
     try:
         values, fresh = param_values(graph, {} if reinit else stored, rng,
@@ -106,12 +102,20 @@ def compile_project(path: str, out: str | None = None, *, bindings: dict | None 
     output_dims = _output_dims(an)
     report("building", 0.9)
     model = build_model(graph, values, producer=producer, graph_name=graph_name, output_dims=output_dims)
+    report("validating", 0.93)
+    _validate(an, model, out)
     with writing(out):
         save_model(model, out, external_data)
     written = None
     if write_weights and (fresh or not os.path.exists(wpath) or reinit):
-        with writing(wpath):
-            save_weights(wpath, {**unused, **values})
+        try:
+            with writing(wpath):
+                save_weights(wpath, {**unused, **values})
+        except WeightsError as e:  # the model's fresh values would be lost: it is not kept either
+            for path in (out, out + ".data"):
+                with contextlib.suppress(OSError):
+                    os.remove(path)
+            raise CompileError([*an.diagnostics, _unwritable(an, wpath, str(e))]) from None
         written = wpath
     report("done", 1.0)
     return CompileResult(out, written, an, fresh, unused)
@@ -135,6 +139,39 @@ def _stored_weights(an: Analysis, wpath: str, reinit: bool) -> dict[str, np.ndar
             return {}
         raise WeightsRefused([Diagnostic(wpath, Range.of(0, 0, 0, 0), Severity.ERROR, "weights-unreadable",
                                          str(e))]) from None
+
+
+def _check_shapes(an: Analysis, stored: dict[str, np.ndarray], wpath: str) -> None:
+    """Stored values of another shape: reshaped with a warning, or all reported as errors."""
+    from agrippa.sema.weights_check import shape_diagnostics
+
+    found = shape_diagnostics(an.graph, {k: np.shape(v) for k, v in stored.items()}, os.path.basename(wpath))
+    an.diagnostics.extend(found)
+    if any(d.is_error for d in found):
+        raise CompileError(an.diagnostics)
+
+
+def _validate(an: Analysis, model, out: str) -> None:
+    """onnx.checker's full check before anything is written: a failure is our bug."""
+    from agrippa.backend.validate import check_written_model
+
+    why = check_written_model(model)
+    if why is not None:
+        raise CompileError([*an.diagnostics, Diagnostic(
+            an.index or an.project_dir, Range.of(0, 0, 0, 0), Severity.ERROR, "internal-invalid-model",
+            f"internal error: the model compiled for {out} fails onnx.checker's full check, so it was not "
+            f"written (please report this bug): {why}")])
+
+
+def _unwritable(an: Analysis, wpath: str, why: str) -> Diagnostic:
+    """Where to say the weights file cannot be written: at [model] weights, if it names it."""
+    if an.config.weights and an.config.path:
+        from agrippa.project.config import toml_key_range
+
+        return Diagnostic(an.config.path, toml_key_range(an.config.text or "", "model.weights"), Severity.ERROR,
+                          "weights-unwritable", f"cannot write the weights file (the model was not kept): {why}")
+    return Diagnostic(wpath, Range.of(0, 0, 0, 0), Severity.ERROR, "weights-unwritable",
+                      f"cannot write the weights file (the model was not kept): {why}")
 
 
 def _refuse_complex(graph, stored: dict[str, np.ndarray]) -> None:

@@ -126,11 +126,13 @@ def onnx_to_torch(model: str | os.PathLike | onnx.ModelProto) -> fx.GraphModule:
     placeholders = [n for n in fgraph.nodes if n.op == "placeholder"]
     if len(placeholders) != len(real_inputs) + len(moved):
         raise RuntimeError("onnx2torch produced an unexpected number of inputs")
-    first_op = next(n for n in fgraph.nodes if n.op != "placeholder")
     readers: dict[str, fx.Node] = {}
 
     def reader(name: str) -> fx.Node:
         if name not in readers:
+            # before the first node that is not an input, looked up now: upstream's get_attr
+            # nodes are erased as they are replaced, so a node found earlier may be gone
+            first_op = next(n for n in fgraph.nodes if n.op != "placeholder")
             with fgraph.inserting_before(first_op):
                 readers[name] = fgraph.get_attr(f"{_INITS}.{name}")
         return readers[name]

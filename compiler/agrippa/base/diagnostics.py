@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -121,6 +121,54 @@ class Diagnostic:
             "code": self.code,
             "message": self.message,
         }
+
+
+MAX_PER_FILE = 1_000
+"""Diagnostics listed per file; past it identical ones merge and one summary counts the rest."""
+SUMMARY_CODE = "too-many-diagnostics"
+
+
+def cap_per_file(diags: list[Diagnostic], limit: int = MAX_PER_FILE) -> list[Diagnostic]:
+    """`diags` with at most `limit` (and one summary) per file. In a file over the limit,
+    identical diagnostics (code, severity, message) merge into the first, with a count;
+    if that is still too many, the most severe `limit` stay. A summary from an earlier
+    phase (the parser's, with `data["dropped"]`) is folded into the one summary."""
+    by_file: dict[str, list[Diagnostic]] = {}
+    for d in diags:
+        by_file.setdefault(d.file, []).append(d)
+    if all(len(ds) <= limit for ds in by_file.values()):
+        return diags
+    out: list[Diagnostic] = []
+    for file, ds in by_file.items():
+        out.extend(ds if len(ds) <= limit else _capped(file, ds, limit))
+    return out
+
+
+def _capped(file: str, ds: list[Diagnostic], limit: int) -> list[Diagnostic]:
+    summaries = [d for d in ds if d.code == SUMMARY_CODE]
+    dropped = sum(d.data.get("dropped", 0) for d in summaries)
+    counted: dict[tuple[str, str], int] = {}  # (code, message) -> repeats an earlier phase only counted
+    for d in summaries:
+        for key, n in d.data.get("same", {}).items():
+            counted[key] = counted.get(key, 0) + n
+    same: dict[tuple, list[Diagnostic]] = {}
+    for d in ds:
+        if d.code != SUMMARY_CODE:
+            same.setdefault((d.code, d.severity, d.message), []).append(d)
+    kept = []
+    for (code, _, message), g in same.items():
+        n = len(g) + counted.get((code, message), 0)
+        kept.append(g[0] if n == 1 else replace(g[0], message=f"{message} (×{n:,} in this file)",
+                                                data={**g[0].data, "count": n}))
+    if len(kept) > limit:
+        kept.sort(key=lambda d: (d.severity, d.range.start))
+        kept = kept[:limit]
+    kept.sort(key=lambda d: (d.range.start, d.severity))
+    total = sum(map(len, same.values())) + dropped
+    summary = Diagnostic(file, ZERO_RANGE, Severity.WARNING, SUMMARY_CODE,
+                         f"{total:,} diagnostics in this file, {len(kept):,} listed (identical ones merged, "
+                         "with a count)", data={"total": total})
+    return [summary, *kept]
 
 
 def dumps_json(diags: Iterable[Diagnostic]) -> str:

@@ -44,3 +44,27 @@ def common_ends(old: str, new: str) -> tuple[int, int]:
 def clip(text: str, limit: int) -> str:
     """`text`, or its first `limit - 3` characters and "..." when it is longer than `limit`."""
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+# -- decoding and line breaks ------------------------------------------------------------------
+UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = {b"\xff\xfe": "UTF-16 (little-endian)", b"\xfe\xff": "UTF-16 (big-endian)"}
+
+LINE_BREAK = "\r\n|\r|\n"
+"""The line breaks LSP knows (and XML normalises): no form feed, U+0085 or U+2028."""
+
+
+def decode_source(data: bytes) -> tuple[str | None, str | None]:
+    """The text of a markup file's bytes, or None and why not. A UTF-8 byte order mark is
+    dropped (editors drop it too, so positions agree); UTF-16 text is refused by name."""
+    for bom, name in _UTF16_BOMS.items():
+        if data.startswith(bom):
+            return None, f"the file is {name} text; Agrippa reads UTF-8: save it as UTF-8"
+    if data[:2] in (b"<\x00", b"\x00<"):
+        return None, "the file looks like UTF-16 text (no byte order mark); save it as UTF-8"
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM):]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as e:
+        return None, f"the file is not UTF-8 text (byte {e.start} is not valid UTF-8)"

@@ -137,6 +137,12 @@ class AnalysisHost:
         """A file's text: the editor's buffer, else the disk; None when it cannot be read."""
         return read_text(path, self.open_text)
 
+    def parsed_text(self, path: str) -> str | None:
+        """The text of `path` as last parsed (the text analyses' positions count in), if parsed."""
+        with self._lock:
+            sf = self._files.get(os.path.abspath(path))
+        return sf.text if sf is not None else None
+
     def config(self, project_dir: str) -> Config:
         with self._lock:
             cfg = self._configs.get(project_dir)

@@ -116,10 +116,10 @@ def read_regular_bytes(path: str, max_bytes: int | None = MAX_FILE_BYTES,
 
 
 def _decode(data: bytes) -> tuple[str | None, Refusal | None]:
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        return None, Refusal("the file is not UTF-8 text")
+    from agrippa.base.text import decode_source  # a UTF-8 BOM dropped, UTF-16 refused by name
+
+    text, why = decode_source(data)
+    return text, (Refusal(why) if why is not None else None)
 
 
 def within(path: str, root: str) -> bool:

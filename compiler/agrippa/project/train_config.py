@@ -1,36 +1,9 @@
 """The `[train]` table of `agrippa.toml`: its schema, defaults and validation.
 
 No torch here: the language server calls `validate_train_config` on every edit of the toml.
-
-    [train]                      # values shown are the defaults unless marked "e.g."
-    data = "data.py:batches"     # required: a callable in a project file, or "train.npz"
-    prediction = "y"             # e.g.; the export that is the prediction (default: the only export)
-    target = "target"            # the key of the target in each batch
-    loss = "mse"                 # mse | cross_entropy | "loss.py:fn"
-    optimizer = "sgd"            # sgd | adam | adamw
-    lr = 1e-3
-    momentum = 0.0               # sgd
-    betas = [0.9, 0.999]         # adam, adamw
-    eps = 1e-8                   # adam, adamw
-    weight_decay = 0.0           # default 0.01 for adamw
-    schedule = "constant"        # constant | inverse_sqrt (alias noam)
-    warmup = 0                   # inverse_sqrt: warmup steps (> 0)
-    d_model = 256                # e.g.; an int or a binding's name. inverse_sqrt:
-                                 #   lr = lr_scale * d_model^-0.5 * min(s^-0.5, s * warmup^-1.5);
-    lr_scale = 1.0               #   without d_model the same curve peaks at lr_scale * lr
-    grad_clip = 1.0              # e.g.; max gradient norm (default: none)
-    batch_size = 32
-    steps = 1000                 # e.g.; or epochs = 3 (not both; default: 1 epoch)
-    seed = 0
-    device = "auto"              # cpu | cuda | auto
-    threads = 0                  # torch CPU threads (0: torch's default)
-    checkpoint_every = 0         # steps between saved weights + checkpoints (0: only at the end)
-    eval_data = "eval.npz"       # e.g.; optional, like data
-    eval_every = 100             # steps between evaluations (default: checkpoint_every, else 100)
-    eval_batches = 20            # at most this many eval batches per evaluation
-    log = "train_log.csv"        # CSV loss log; "" to disable
-    plot = "loss.png"            # loss curve; "" to disable
-    checkpoint = "train_checkpoint.pt"
+`TRAIN_KEYS` documents every key (type, default, example, allowed values) as plain data:
+`agrippa train --help`, docs/train.md and schema/agrippa.toml.schema.json are generated
+from it (`project/toml_docs.py`), and the IDE layer can serve it as hover and completion.
 """
 from __future__ import annotations
 
@@ -41,11 +14,27 @@ from typing import Any
 from agrippa.base.diagnostics import Diagnostic, Range, Severity
 from agrippa.base.suggest import suggest
 from agrippa.project.config import CONFIG_FNAME, Config, toml_key_range
+from agrippa.project.train_keys import (  # noqa: F401  (re-exported: the keys' docs as data)
+    DEVICES,
+    EARLY_STOPPING_KEYS,
+    LOGGERS,
+    LOSSES,
+    OPTIMIZERS,
+    PRECISIONS,
+    SCHEDULES,
+    STOP_METRICS,
+    STRATEGIES,
+    TRAIN_KEYS,
+    KeySpec,
+    train_key,
+)
 
-LOSSES = ("mse", "cross_entropy")
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("constant", "inverse_sqrt", "noam")
-DEVICES = ("cpu", "cuda", "auto")
+
+@dataclass
+class EarlyStopping:
+    metric: str = "eval_loss"
+    patience: int = 3
+    min_delta: float = 0.0
 
 
 @dataclass
@@ -60,24 +49,32 @@ class TrainConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     weight_decay: float | None = None
+    grad_clip: float | None = None
+    accumulate: int = 1
     schedule: str = "constant"
     warmup: int = 0
+    min_lr: float = 0.0
     d_model: int | str | None = None
     lr_scale: float = 1.0
-    grad_clip: float | None = None
     batch_size: int = 32
     steps: int | None = None
     epochs: int | None = None
     seed: int = 0
     device: str = "auto"
+    precision: str = "32"
+    compile: bool = False
+    strategy: str = "ddp"
     threads: int = 0
-    checkpoint_every: int = 0
     eval_data: str | None = None
     eval_every: int | None = None
     eval_batches: int = 20
-    log: str = "train_log.csv"
-    plot: str = "loss.png"
+    early_stopping: EarlyStopping | None = None
+    checkpoint_every: int = 0
     checkpoint: str = "train_checkpoint.pt"
+    loggers: tuple[str, ...] = ("csv",)
+    log: str = "train_log.csv"
+    tensorboard_dir: str = "runs"
+    plot: str = "loss.png"
     project_dir: str = field(default=".", compare=False)
 
     @property
@@ -92,6 +89,16 @@ class TrainConfig:
             return self.eval_every
         return self.checkpoint_every or 100
 
+    @property
+    def csv_log(self) -> str | None:
+        """The CSV log's path, or None when it is off."""
+        return self.path(self.log) if self.log and "csv" in self.loggers else None
+
+    @property
+    def dcp_checkpoint(self) -> str:
+        """The sharded (fsdp) checkpoint's folder: `checkpoint` with .dcp for its extension."""
+        return os.path.splitext(self.path(self.checkpoint))[0] + ".dcp"
+
     def path(self, name: str) -> str:
         return name if os.path.isabs(name) else os.path.join(self.project_dir, name)
 
@@ -100,6 +107,7 @@ class TrainConfig:
 
 
 _KEYS = tuple(f.name for f in fields(TrainConfig) if f.name != "project_dir")
+assert set(_KEYS) == {k.name for k in TRAIN_KEYS}, "TrainConfig and TRAIN_KEYS disagree"
 
 
 def _is_int(v: object) -> bool:
@@ -149,6 +157,11 @@ def validate_train_config(config: Config, text: str | None = None
             hint = f"; did you mean '{near[0]}'?" if near else f" (known: {', '.join(_KEYS)})"
             err(key, f"unknown key '{key}' in [train]{hint}")
             continue
+        if key == "early_stopping":
+            for sub, problem in _check_early_stopping(v, cfg):
+                diags.append(Diagnostic(path, _sub_range(text, sub), Severity.ERROR,
+                                        "train-config", problem))
+            continue
         problem = _check(key, v, cfg)
         if problem:
             err(key, problem)
@@ -173,9 +186,29 @@ def validate_train_config(config: Config, text: str | None = None
         if cfg.d_model is not None and "lr" in raw:
             err("lr", "lr is not used when d_model is given: the peak rate comes from d_model "
                 "and lr_scale", Severity.WARNING)
-    elif "warmup" in raw or "d_model" in raw:
-        err("warmup" if "warmup" in raw else "d_model",
-            "warmup and d_model apply to schedule = \"inverse_sqrt\" only", Severity.WARNING)
+    elif "d_model" in raw or "lr_scale" in raw:
+        err("d_model" if "d_model" in raw else "lr_scale",
+            "d_model and lr_scale apply to schedule = \"inverse_sqrt\" only", Severity.WARNING)
+    if cfg.schedule in ("cosine", "linear"):
+        if cfg.min_lr > cfg.lr and "min_lr" in raw:
+            err("min_lr", f"min_lr ({cfg.min_lr:g}) is above lr ({cfg.lr:g})")
+        if cfg.steps is not None and cfg.warmup >= cfg.steps and "warmup" in raw:
+            err("warmup", f"warmup ({cfg.warmup}) is not shorter than steps ({cfg.steps}): the "
+                "rate never decays", Severity.WARNING)
+    elif "min_lr" in raw:
+        err("min_lr", "min_lr applies to schedule = \"cosine\" or \"linear\" only", Severity.WARNING)
+    es = cfg.early_stopping
+    if es is not None and es.metric == "eval_loss" and not raw.get("eval_data"):
+        diags.append(Diagnostic(path, _sub_range(text, None), Severity.ERROR, "train-config",
+                                "early_stopping on eval_loss needs eval_data (or metric = \"loss\")"))
+    if "tensorboard_dir" in raw and "tensorboard" not in cfg.loggers:
+        err("tensorboard_dir", "tensorboard_dir is used only with loggers = [..., \"tensorboard\"]",
+            Severity.WARNING)
+    if "log" in raw and raw.get("log") and "csv" not in cfg.loggers:
+        err("log", "log (the CSV file) is not written: loggers lacks \"csv\"", Severity.WARNING)
+    if cfg.precision == "16" and cfg.device == "cpu" and "precision" in raw:
+        err("precision", "float16 on CPU runs without a gradient scaler (CUDA only); bf16 is the "
+            "safer choice on CPU", Severity.WARNING)
     if cfg.optimizer != "sgd" and "momentum" in raw:
         err("momentum", f"momentum applies to sgd only, not {cfg.optimizer}", Severity.WARNING)
     if cfg.optimizer == "sgd" and ("betas" in raw or "eps" in raw):
@@ -190,7 +223,7 @@ def validate_train_config(config: Config, text: str | None = None
 
 def _check(key: str, v: object, cfg: TrainConfig) -> str | None:
     """Type-check one key and store it in `cfg`; a message when the value is wrong."""
-    positive_int = ("batch_size", "steps", "epochs", "eval_batches")
+    positive_int = ("batch_size", "steps", "epochs", "eval_batches", "accumulate")
     if key in ("data", "eval_data"):
         if not isinstance(v, str) or not v.strip():
             return f"{key} must be \"file.py:function\" or \"file.npz\""
@@ -210,8 +243,29 @@ def _check(key: str, v: object, cfg: TrainConfig) -> str | None:
         if v not in SCHEDULES:
             return f"schedule must be one of {', '.join(SCHEDULES)}, got {v!r}"
     elif key == "device":
-        if v not in DEVICES and not (isinstance(v, str) and v.startswith("cuda:")):
-            return f"device must be one of {', '.join(DEVICES)}, got {v!r}"
+        if v not in DEVICES and not (isinstance(v, str) and v.startswith("cuda:") and v[5:].isdigit()):
+            return f"device must be one of {', '.join(DEVICES)} or \"cuda:N\", got {v!r}"
+    elif key == "precision":
+        if v not in PRECISIONS:
+            hint = f'; write precision = "{v}" (a string)' if str(v) in PRECISIONS else ""
+            return f"precision must be one of \"32\", \"bf16\", \"16\", got {v!r}{hint}"
+    elif key == "strategy":
+        if v not in STRATEGIES:
+            return f"strategy must be one of {', '.join(STRATEGIES)}, got {v!r}"
+    elif key == "compile":
+        if not isinstance(v, bool):
+            return f"compile must be true or false, got {v!r}"
+    elif key == "loggers":
+        if not isinstance(v, list) or not all(x in LOGGERS for x in v) or len(set(v)) != len(v):
+            return f"loggers must be a list of distinct names among {', '.join(LOGGERS)}, got {v!r}"
+        v = tuple(v)
+    elif key == "min_lr":
+        if not _is_num(v) or v < 0:
+            return f"min_lr must be a number ≥ 0, got {v!r}"
+        v = float(v)
+    elif key == "tensorboard_dir":
+        if not isinstance(v, str) or not v:
+            return "tensorboard_dir must be a folder name"
     elif key in ("lr", "lr_scale", "eps"):
         if not _is_num(v) or v <= 0:
             return f"{key} must be a positive number, got {v!r}"
@@ -241,6 +295,47 @@ def _check(key: str, v: object, cfg: TrainConfig) -> str | None:
         return f"{key} must be a file name"
     setattr(cfg, key, v)
     return None
+
+
+def _check_early_stopping(v: object, cfg: TrainConfig) -> list[tuple[str | None, str]]:
+    """Problems with `early_stopping = { ... }` as (subkey or None, message); sets cfg."""
+    if not isinstance(v, dict):
+        return [(None, "early_stopping must be a table: { metric = \"eval_loss\", patience = 5, "
+                 "min_delta = 0.0 }")]
+    es, problems = EarlyStopping(), []
+    names = [k.name for k in EARLY_STOPPING_KEYS]
+    for key, x in v.items():
+        if key not in names:
+            near = suggest(key, names, 1)
+            hint = f"; did you mean '{near[0]}'?" if near else f" (known: {', '.join(names)})"
+            problems.append((key, f"unknown key '{key}' in early_stopping{hint}"))
+        elif key == "metric" and x not in STOP_METRICS:
+            problems.append((key, f"early_stopping.metric must be one of {', '.join(STOP_METRICS)}, "
+                             f"got {x!r}"))
+        elif key == "patience" and (not _is_int(x) or x <= 0):
+            problems.append((key, f"early_stopping.patience must be a positive integer, got {x!r}"))
+        elif key == "min_delta" and (not _is_num(x) or x < 0):
+            problems.append((key, f"early_stopping.min_delta must be a number ≥ 0, got {x!r}"))
+        else:
+            setattr(es, key, float(x) if key == "min_delta" else x)
+    cfg.early_stopping = es
+    return problems
+
+
+def _sub_range(text: str, sub: str | None) -> Range:
+    """The range of `early_stopping.<sub>` (or of early_stopping itself): written in a
+    [train.early_stopping] table or as the inline table's key."""
+    from agrippa.project.toml_text import find_key, table_lines
+
+    found = find_key(text, f"train.early_stopping.{sub}") if sub else None
+    if found:
+        return found[0]
+    if find_key(text, "train.early_stopping") is None:
+        where = table_lines(text, "train.early_stopping")
+        if where is not None:
+            line = text.split("\n")[where[0]]
+            return Range.of(where[0], 0, where[0], len(line))
+    return toml_key_range(text, "train.early_stopping")
 
 
 def _check_source(spec: str, project_dir: str, callable_only: bool = False) -> str | None:

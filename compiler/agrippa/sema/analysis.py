@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from agrippa.base.diagnostics import Diagnostic, Range, Severity
+from agrippa.base.diagnostics import Diagnostic, Range, Severity, cap_per_file
 from agrippa.project.config import (
     CONFIG_FNAME,
     Config,
@@ -45,13 +45,14 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
             profile: str | None = None, strict: bool = False, provider: TextProvider | None = None,
             config: Config | None = None, files: dict[str, SourceFile] | None = None,
             shapes: bool = True, schema: bool = True,
-            previous: dict[str, SourceFile] | None = None) -> Analysis:
+            previous: dict[str, SourceFile] | None = None, weights: bool = True) -> Analysis:
     """Analyse the project containing `path` (a folder or a markup file).
 
     Bindings are layered: `[bindings]` of agrippa.toml, then the chosen profile, then
     `bindings`. With `strict` (compiling), unbound names are errors; otherwise they stay
     symbolic. `files` is a cache of parsed files reused across calls (the server's);
     `previous` holds earlier parses of files edited since, re-parsed incrementally.
+    With `weights`, the weights file's header is read and its shapes checked.
     """
     path = os.path.abspath(path)
     project_dir = path if os.path.isdir(path) else project_dir_of(path)
@@ -107,13 +108,17 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
     from agrippa.sema.budgets import param_diagnostics
 
     diags.extend(param_diagnostics(graph, config.max_param_bytes, strict))
+    if weights:  # stored shapes against the dims, from the weights file's header (compile checks the data)
+        from agrippa.sema.weights_check import weights_diagnostics
+
+        diags.extend(weights_diagnostics(graph, project_dir, config, access))
     if shapes:
         from agrippa.sema.shapes import infer_shapes
 
         diags.extend(infer_shapes(graph))
     if schema:
         diags.extend(validate_files(graph.files.values(), verdicts))
-    result.diagnostics = _dedupe(diags)
+    result.diagnostics = cap_per_file(_dedupe(diags))  # floods: merged and counted per file
     return result
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from agrippa.base.diagnostics import Position
-from agrippa.base.text import common_ends
+from agrippa.base.text import LINE_BREAK, common_ends
 from agrippa.syntax import SourceFile
 
 _NAME = re.compile(r"[A-Za-z_:][-\w:.]*")
@@ -20,6 +20,7 @@ _ATTR = re.compile(r"\s+([A-Za-z_:][-\w:.]*)(\s*=\s*(?:\"([^\"<]*)\"?|'([^'<]*)'
 _TOKEN = re.compile(r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<\?.*?(?:\?>|\Z)|</([^\s>]*)\s*>?"
                     r"|<([A-Za-z_:][-\w:.]*)(?:[^<>\"']|\"[^\"]*\"|'[^']*')*?(/?)>", re.S)
 _WORD = re.compile(r"[\w-]*$")
+_BREAK = re.compile(LINE_BREAK)
 
 ELEMENT, CLOSE, ATTR, VALUE, CONTENT, NONE = "element", "close", "attr", "value", "content", "none"
 
@@ -49,15 +50,15 @@ class EditedText:
             known = min(line, self.old.position(self.prefix).line)
             i = self.old.offset(Position(known, 0))
         for _ in range(line - known):
-            j = self.text.find("\n", i)
-            if j < 0:
+            m = _BREAK.search(self.text, i)
+            if m is None:
                 return len(self.text)
-            i = j + 1
+            i = m.end()
         return i
 
     def line_end(self, offset: int) -> int:
-        end = self.text.find("\n", offset)
-        return len(self.text) if end < 0 else end
+        m = _BREAK.search(self.text, offset)
+        return len(self.text) if m is None else m.start()
 
     def offset(self, pos: Position) -> int:
         """The offset of `pos`, clamped to its line."""

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import re
 
-from agrippa.syntax.tree import ENTITY_RE, Attr, Element, SourceFile
+from agrippa.base.diagnostics import SUMMARY_CODE, ZERO_RANGE, Diagnostic, Severity
+from agrippa.syntax import chars
+from agrippa.syntax.tree import Attr, Element, SourceFile
 
 MAX_DEPTH = 256  # deeper nesting is reported and flattened (a 10,000-deep file stays linear)
+MAX_DIAGNOSTICS = 1_000  # per file: past it mistakes are only counted (a flood stays fast and small)
 
 _NAME = r"[A-Za-z_:][-A-Za-z0-9_:.]*"
 _NAME_RE = re.compile(_NAME)
@@ -37,7 +40,8 @@ _TOKEN_RE = re.compile(
     r"\s*(?P<slash>/?)>(?:\s*(?=<))?"
     r"|</(?P<end>" + _NAME + r")\s*(?P<gt>>)(?:\s*(?=<))?"
     r"|<!--(?:(?!--).)*-->", re.S)
-_PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_STRAY = "'<' must start a tag; write '&lt;' for a literal '<'"
+_STRAY_RUN_RE = re.compile(r"(?:\s*<(?![A-Za-z_:!?/]))*")  # more stray '<' (white space between is no content)
 # indices into a start tag token's groups() (0-based: group n is groups()[n - 1])
 _TAG = _TOKEN_RE.groupindex["tag"] - 1
 _FIRST_ATTR = _TAG + 1
@@ -53,42 +57,33 @@ class Scanner:
         self.stack: list[Element] = []
         self.too_deep = 0  # how many start tags were flattened because of MAX_DEPTH
         self.stray = False  # an element outside the root was read
+        self.more = 0  # mistakes past MAX_DIAGNOSTICS
+        self.dropped: dict[tuple[str, str], int] = {}  # (code, message) -> how many past MAX_DIAGNOSTICS
 
     # -- helpers ---------------------------------------------------------------------------
-    def err(self, start: int, end: int, message: str, code: str = "xml-syntax") -> None:
-        self.sf.error(start, max(end, start + 1) if start < len(self.text) else end, code, message)
+    def err(self, start: int, end: int, message: str, code: str = "xml-syntax",
+            severity: Severity = Severity.ERROR, times: int = 1) -> bool:
+        """Report a mistake; False when the file has its fill (it is counted by message then)."""
+        if len(self.sf.diagnostics) >= MAX_DIAGNOSTICS:
+            key = (code, message)
+            if key in self.dropped or len(self.dropped) < MAX_DIAGNOSTICS:
+                self.dropped[key] = self.dropped.get(key, 0) + times
+            self.more += times
+            return False
+        self.sf.error(start, max(end, start + 1) if start < len(self.text) else end, code, message, severity)
+        return True
+
+    def report(self, start: int, end: int, code: str, message: str, severity: Severity, times: int = 1) -> bool:
+        return self.err(start, end, message, code, severity, times)
 
     def decode(self, raw: str, offset: int) -> str:
-        if "&" not in raw:
-            return raw
-        out = []
-        pos = 0
-        for m in ENTITY_RE.finditer(raw):
-            out.append(raw[pos:m.start()])
-            ent = m.group(1)
-            start = offset + m.start()
-            if not m.group(0).endswith(";"):
-                self.err(start, offset + m.end(), f"'&{ent}' needs a ';' (write '&amp;' for a literal '&')")
-                out.append(m.group(0))
-            elif ent.startswith("#"):
-                try:
-                    code = int(ent[2:], 16) if ent[1] == "x" else int(ent[1:])
-                    out.append(chr(code))
-                except (ValueError, OverflowError):
-                    self.err(start, offset + m.end(), f"invalid character reference '&{ent};'")
-            elif ent in _PREDEFINED:
-                out.append(_PREDEFINED[ent])
-            else:
-                self.err(start, offset + m.end(),
-                         f"unknown entity '&{ent};': entities are never expanded", "xml-entity")
-            pos = m.end()
-        out.append(raw[pos:])
-        return "".join(out)
+        return raw if "&" not in raw else chars.decode(raw, offset, self.report)
 
     # -- main loop ------------------------------------------------------------------------------
     def run(self) -> None:
         n = len(self.text)
-        self.scan(0, n)
+        self.text = chars.check_text(self.text, self.report)
+        self.scan(1 if self.text.startswith(chars.BOM) else 0, n)
         stack, sf = self.stack, self.sf
         while stack:
             el = stack.pop()
@@ -98,6 +93,10 @@ class Scanner:
             self.err(0, min(n, 1), "the file has no root element (expected <model>)", "xml-empty")
         if self.stray:
             sf.all = list(sf.root.iter())
+        if self.more:
+            sf.diagnostics.append(Diagnostic(sf.path, ZERO_RANGE, Severity.WARNING, SUMMARY_CODE, (
+                f"{self.more:,} more syntax errors in this file are not listed (only the first "
+                f"{MAX_DIAGNOSTICS:,} are)"), data={"dropped": self.more, "same": self.dropped}))
 
     def scan(self, start: int, stop: int) -> int:
         """Read markup from `start` until `stop` is reached; returns where it stopped (a token
@@ -219,7 +218,14 @@ class Scanner:
             return self.end_tag(lt)
         m = _TAG_OPEN_RE.match(text, lt)
         if m is None:
-            self.err(lt, lt + 1, "'<' must start a tag; write '&lt;' for a literal '<'")
+            self.err(lt, lt + 1, _STRAY)
+            if self.more and not (self.stack and self.stack[-1].tag == "desc"):  # a flood: count the run at once
+                end = _STRAY_RUN_RE.match(text, lt + 1).end()
+                k = text.count("<", lt + 1, end)
+                self.more += k
+                if ("xml-syntax", _STRAY) in self.dropped:
+                    self.dropped["xml-syntax", _STRAY] += k
+                return end
             return lt + 1
         return self.start_tag(lt, m)
 
@@ -243,9 +249,6 @@ class Scanner:
         return end
 
     def start_tag(self, lt: int, m: re.Match) -> int:
-        return self.slow_start_tag(lt, m)
-
-    def slow_start_tag(self, lt: int, m: re.Match) -> int:
         sf, text = self.sf, self.text
         tag = m.group(1)
         name_end = m.end()
@@ -314,7 +317,7 @@ class Scanner:
             nl_tag = text.find("<", k + 1)
             if close < 0 or (0 <= nl_tag < close and text.find(">", k + 1) < close):
                 self.err(k, k + 1, f"the value of '{name}' is missing its closing {quote}")
-                stop = min(x for x in (text.find(">", k + 1), text.find("\n", k + 1), n) if x >= 0)
+                stop = min(x % (n + 1) for x in (text.find(">", k + 1), text.find("\n", k + 1), text.find("\r", k + 1)))
                 raw = text[k + 1:stop]
                 value_start = k + 1
                 end = stop

@@ -13,9 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from agrippa.base.diagnostics import Diagnostic, Position, Range, Severity
+from agrippa.base.text import LINE_BREAK
 
 ENTITY_RE = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z_][-A-Za-z0-9_.]*);?")
 """A character or entity reference (the `;` may be missing: the scanner reports that)."""
+_BREAK_RE = re.compile(LINE_BREAK)
+_LF_RE = re.compile("\n")
 
 
 @dataclass(eq=False, slots=True)
@@ -114,7 +117,9 @@ class LineIndex:
 
     def reset(self, text: str) -> None:
         """Index `text` instead (an incremental re-parse moves the elements to a new text)."""
-        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        # lines end at \r\n, \r or \n, as LSP counts them (not at a form feed or U+2028)
+        breaks = _BREAK_RE if "\r" in text else _LF_RE
+        self._starts = [0] + [m.end() for m in breaks.finditer(text)]
         self._length = len(text)
 
     def position(self, offset: int) -> Position:

@@ -16,6 +16,7 @@ A first call is checked against vmap.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -320,22 +321,26 @@ class NativeBatched(nn.Module):
         if self.use_vmap:
             return self.fallback(*args)
         try:
-            out = self.run(args)
+            if not self.checked:
+                self.checked = True
+                if not self._agrees_with_vmap(args):
+                    warnings.warn("batched path disagrees with vmap; using vmap", stacklevel=2)
+                    self.use_vmap = True
+                    return self.fallback(*args)
+            return self.run(args)
         except NotBatchable as e:
             warnings.warn(f"batched path unavailable ({e}); using vmap", stacklevel=2)
             self.use_vmap = True
             return self.fallback(*args)
-        if not self.checked:
-            self.checked = True
-            with torch.no_grad():
-                ref = self.fallback(*args)
-            pairs = zip(out, ref) if isinstance(out, tuple) else [(out, ref)]
-            for o, r in pairs:
-                if o.shape != r.shape or not torch.allclose(o.detach(), r, rtol=1e-4, atol=1e-5, equal_nan=True):
-                    warnings.warn("batched path disagrees with vmap; using vmap", stacklevel=2)
-                    self.use_vmap = True
-                    return self.fallback(*args)
-        return out
+
+    def _agrees_with_vmap(self, args: Sequence[Any]) -> bool:
+        """The first call's check, in full precision (outside any autocast region)."""
+        device = next((a.device.type for a in args if isinstance(a, torch.Tensor)), "cpu")
+        with torch.no_grad(), torch.autocast(device, enabled=False):
+            out, ref = self.run(args), self.fallback(*args)
+        pairs = zip(out, ref) if isinstance(out, tuple) else [(out, ref)]
+        return all(o.shape == r.shape and torch.allclose(o, r, rtol=1e-4, atol=1e-5, equal_nan=True)
+                   for o, r in pairs)
 
 
 def native_batched(module: nn.Module, proto: onnx.ModelProto) -> NativeBatched | None:
@@ -379,7 +384,16 @@ def native_batched(module: nn.Module, proto: onnx.ModelProto) -> NativeBatched |
             except AttributeError:
                 return None
         ops.append(_Op(node, ranks, const_values, sub))
-    trainable = dict(module.initializers.named_parameters(recurse=False))
-    ops = _fuse_matmuls(ops, {k: tuple(v.shape) for k, v in trainable.items()})
+    trainable = {k: tuple(v.shape) for k, v in module.initializers.named_parameters(recurse=False)}
+    outputs = [o.name for o in graph.output]
+    if not os.environ.get("AGRIPPA_NO_FUSION"):
+        from agrippa.train.fusion import alias_identities, fuse
+
+        ops, outputs = alias_identities(ops, outputs)
+        frozen = {k: float(v.reshape(-1)[0]) for k, v in
+                  [*module.initializers.named_buffers(recurse=False), *consts.items()]
+                  if v.numel() == 1 and v.is_floating_point()}
+        ops = fuse(ops, outputs, trainable, frozen)
+    ops = _fuse_matmuls(ops, trainable)
     inputs = [i.name for i in proto.graph.input if i.name not in {x.name for x in graph.initializer}]
-    return NativeBatched(module, ops, inputs, ranks, [o.name for o in graph.output], consts)
+    return NativeBatched(module, ops, inputs, ranks, outputs, consts)

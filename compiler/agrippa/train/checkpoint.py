@@ -1,4 +1,5 @@
-"""The resume checkpoint: parameters, optimizer state and step, written atomically.
+"""The resume checkpoint: parameters, optimizer state, step, RNG states (CPU and CUDA),
+the gradient scaler and early stopping, written atomically (fsdp: sharding.py).
 
 Read back with `torch.load(weights_only=True)`: tensors and plain containers only, so
 loading never runs code from the file.
@@ -20,18 +21,12 @@ def signature(params: Mapping[str, torch.Tensor]) -> list[list[Any]]:
     return [[name, list(t.shape)] for name, t in sorted(params.items())]
 
 
-def save_checkpoint(path: str, *, step: int, params: Mapping[str, torch.Tensor],
-                    optimizer: torch.optim.Optimizer, finished: bool, elapsed: float) -> None:
-    state = {
-        "format": FORMAT,
-        "step": step,
-        "finished": finished,
-        "elapsed": elapsed,
-        "signature": signature(params),
-        "params": {k: v.detach().cpu() for k, v in params.items()},
-        "optimizer": optimizer.state_dict(),
-        "torch_rng": torch.get_rng_state(),
-    }
+def save_checkpoint(path: str, *, params: Mapping[str, torch.Tensor],
+                    optimizer: torch.optim.Optimizer, meta: Mapping[str, Any]) -> None:
+    """`meta`: step, finished, elapsed, signature, RNG states, scaler, early stopping."""
+    state = {"format": FORMAT, **meta,
+             "params": {k: v.detach().cpu() for k, v in params.items()},
+             "optimizer": optimizer.state_dict()}
     with atomic_writer(path) as f:
         torch.save(state, f)
 

@@ -27,19 +27,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=None,
                    help="continue from the checkpoint (default: when an unfinished one exists)")
     p.add_argument("--reinit", action="store_true", help="start from fresh random weights")
-    p.add_argument("--device", choices=("cpu", "cuda", "auto"), help="override [train] device")
+    p.add_argument("--device", help="override [train] device (auto, cpu, cuda, cuda:N, mps)")
     p.add_argument("--json-progress", action="store_true",
                    help="print one JSON object per line on stdout instead of the progress bar")
-    p.add_argument("--nproc", type=int, default=1, help="data-parallel processes (torchrun)")
+    p.add_argument("--nproc", type=int, default=1,
+                   help="processes per machine (torchrun); [train] strategy = ddp | fsdp")
+    p.add_argument("--nnodes", help="torchrun --nnodes: machines (N or MIN:MAX); run the same "
+                   "command on each, with --rdzv-endpoint")
+    p.add_argument("--rdzv-endpoint", help="torchrun --rdzv-endpoint HOST:PORT, where the machines meet")
+    p.add_argument("--rdzv-id", help="torchrun --rdzv-id: the job's id, the same on every machine")
     p.add_argument("--vmap", action="store_true", help="run batches through vmap, not the batched path")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser("train", help="train a project ([train] in agrippa.toml)",
-                              description=__doc__)
+                              description=__doc__, epilog=_keys_help(),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(p)
     p.set_defaults(func=run)
     return p
+
+
+def _keys_help() -> str:
+    from agrippa.project.toml_docs import train_keys_text
+
+    return train_keys_text() + "\n\nMore: docs/train.md."
 
 
 def _argv(args: argparse.Namespace) -> list[str]:
@@ -109,8 +121,19 @@ def run(args: argparse.Namespace) -> int:
         cfg.device = args.device
     from agrippa.train import dist
 
-    if args.nproc > 1 and not dist.in_torchrun():
-        return dist.launch(args.nproc, _argv(args))
+    if args.device:
+        from agrippa.project.train_keys import DEVICES
+
+        if args.device not in DEVICES and not (args.device.startswith("cuda:") and args.device[5:].isdigit()):
+            print(f"error: --device must be one of {', '.join(DEVICES)} or cuda:N", file=sys.stderr)
+            return EXIT_USAGE
+    multi = bool(args.nnodes or args.rdzv_endpoint)
+    if (args.nproc > 1 or multi) and not dist.in_torchrun():
+        if args.nnodes and not args.rdzv_endpoint:
+            print("error: --nnodes needs --rdzv-endpoint HOST:PORT", file=sys.stderr)
+            return EXIT_USAGE
+        return dist.launch(args.nproc, _argv(args), nnodes=args.nnodes, rdzv_endpoint=args.rdzv_endpoint,
+                           rdzv_id=args.rdzv_id)
     from agrippa.train.loop import TrainOptions, train
     from agrippa.train.model import TrainError
 
@@ -134,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m agrippa.train", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m agrippa.train", description=__doc__, epilog=_keys_help(),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(p)
     return run(p.parse_args(argv))

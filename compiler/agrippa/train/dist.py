@@ -57,8 +57,11 @@ def all_mean(world: World, values: Sequence[float], device: torch.device) -> lis
     return [v / world.size for v in t.tolist()]
 
 
-def launch(nproc: int, argv: Sequence[str]) -> int:
-    """Run `python -m agrippa.train ARGV` in `nproc` processes through torchrun, loopback only.
+def launch(nproc: int, argv: Sequence[str], *, nnodes: str | None = None,
+           rdzv_endpoint: str | None = None, rdzv_id: str | None = None) -> int:
+    """Run `python -m agrippa.train ARGV` in `nproc` processes through torchrun: loopback
+    only, or with `nnodes`/`rdzv_endpoint` (torchrun's own flags, passed through) on each
+    of several machines.
 
     torchrun runs in its own session, so Ctrl-C in the terminal reaches this launcher only;
     SIGINT/SIGTERM are passed on to the workers, which agree to stop after the current
@@ -66,11 +69,17 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
     so it neither tears them down nor prints tracebacks). The launcher then exits 128 +
     the signal, as a single-process run would.
     """
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-           f"--nproc-per-node={nproc}", "-m", "agrippa.train", *argv]
-    env = dict(os.environ, MASTER_ADDR="127.0.0.1", GLOO_SOCKET_IFNAME=os.environ.get("GLOO_SOCKET_IFNAME", "lo"),
-               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc))),
-               AGRIPPA_LAUNCHED="1")
+    env = dict(os.environ, AGRIPPA_LAUNCHED="1",
+               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc))))
+    if nnodes or rdzv_endpoint:
+        rdzv = ["--rdzv-backend=c10d", f"--rdzv-endpoint={rdzv_endpoint}"] if rdzv_endpoint else []
+        rdzv += [f"--nnodes={nnodes}"] if nnodes else []
+        rdzv += [f"--rdzv-id={rdzv_id}"] if rdzv_id else []
+    else:
+        rdzv = ["--standalone"]
+        env.update(MASTER_ADDR="127.0.0.1", GLOO_SOCKET_IFNAME=os.environ.get("GLOO_SOCKET_IFNAME", "lo"))
+    cmd = [sys.executable, "-m", "torch.distributed.run", *rdzv, f"--nproc-per-node={nproc}",
+           "-m", "agrippa.train", *argv]
     proc = subprocess.Popen(cmd, env=env, start_new_session=True)
     received: list[int] = []
 

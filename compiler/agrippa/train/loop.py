@@ -1,7 +1,7 @@
 """The training loop: compile, convert, step, evaluate, checkpoint, stop cleanly on signals."""
 from __future__ import annotations
 
-import inspect
+import itertools
 import math
 import os
 import shutil
@@ -17,12 +17,26 @@ import torch
 from agrippa.backend.weights import save_weights
 from agrippa.project.train_config import TrainConfig
 from agrippa.train import dist
+from agrippa.train.accel import (
+    autocast,
+    compile_failed_message,
+    compile_model,
+    make_scaler,
+    precision_note,
+    resolve_device,
+    rng_state,
+    set_rng_state,
+)
 from agrippa.train.checkpoint import load_checkpoint, save_checkpoint, signature
 from agrippa.train.data import DataError, Source, open_source, stream
+from agrippa.train.loggers import EarlyStopper, TensorBoardLog
 from agrippa.train.losses import make_loss
 from agrippa.train.model import Model, TrainError, build, prepare
-from agrippa.train.optim import d_model_of, learning_rate, make_optimizer, set_lr
+from agrippa.train.optim import d_model_of, learning_rate, make_optimizer, make_scheduler, set_lr
 from agrippa.train.progress import LossLog, Progress, plot_losses
+from agrippa.train.sharding import Parallel, find_sharded, load_sharded, save_sharded
+
+__all__ = ["TrainOptions", "TrainResult", "resolve_device", "train"]
 
 
 @dataclass
@@ -45,6 +59,7 @@ class TrainResult:
     interrupted: bool = False
     signal: int | None = None
     losses: list[float] = field(default_factory=list)
+    early_stopped: bool = False
 
 
 class _Stop:
@@ -86,16 +101,6 @@ def remove_stale_temps(paths: list[str | None]) -> None:
         clean_stale_temps(folder or ".", (name,))
 
 
-def resolve_device(name: str, world: dist.World) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise TrainError("device = \"cuda\" but no CUDA device is available")
-        return torch.device(f"cuda:{world.local_rank}" if world.active and name == "cuda" else name)
-    return torch.device("cpu")
-
-
 def evaluate(model: Model, source: Source, cfg: TrainConfig, loss_fn: Any, index: int,
              device: torch.device, world: dist.World) -> float:
     total, count = 0.0, 0
@@ -104,10 +109,12 @@ def evaluate(model: Model, source: Source, cfg: TrainConfig, loss_fn: Any, index
             if k >= cfg.eval_batches:
                 break
             inputs, target = prepare(batch, model.inputs, cfg.target, device, world.rank, world.size)
-            out = model.runner(*inputs)
-            pred = out[index] if isinstance(out, (tuple, list)) else out
+            with autocast(device, cfg.precision):
+                out = model.runner(*inputs)
+                pred = out[index] if isinstance(out, (tuple, list)) else out
+                loss = loss_fn(pred, target)
             n = target.shape[0] if target.dim() else 1
-            total += float(loss_fn(pred, target)) * n
+            total += float(loss) * n
             count += n
     total, count = dist.all_mean(world, [total, count], device)
     return total / max(count, 1)
@@ -150,42 +157,48 @@ def _train(cfg: TrainConfig, opts: TrainOptions, world: dist.World, tmp: str,
     except ValueError as e:
         raise TrainError(str(e)) from None
     loss_fn = make_loss(cfg.loss, project_dir)
-    params = [p for p in model.module.parameters() if p.requires_grad]
+    sig = signature(model.params)
+    par = Parallel(model, cfg.strategy, world, device)
+    params = par.parameters()
     if not params:
         raise TrainError("the model has no trainable parameters")
     opt = make_optimizer(cfg, params)
+    scaler = make_scaler(device, cfg.precision)
+    es = cfg.early_stopping
+    stopper = EarlyStopper(es.metric, es.patience, es.min_delta) if es else None
     ranks = {s.name: s.rank for s in model.inputs}
+    main = world.main
 
     # resume
-    ckpt_path = cfg.path(cfg.checkpoint)
+    ckpt_path = cfg.dcp_checkpoint if par.sharded_checkpoints else cfg.path(cfg.checkpoint)
+    ckpt_name = os.path.basename(ckpt_path)
     start, elapsed0 = 0, 0.0
-    state = None if opts.resume is False else load_checkpoint(ckpt_path)
-    if state is not None and state["signature"] != signature(model.params):
+    found = None
+    if opts.resume is not False:
+        found = find_sharded(ckpt_path) if par.sharded_checkpoints else (
+            (ckpt_path, s) if (s := load_checkpoint(ckpt_path)) is not None else None)
+    state = found[1] if found else None
+    if state is not None and state["signature"] != sig:
         if opts.resume:
-            raise TrainError(f"{cfg.checkpoint} is for another model (its parameters differ); "
+            raise TrainError(f"{ckpt_name} is for another model (its parameters differ); "
                              "train with --no-resume to start over")
         state = None
     if state is not None and state.get("finished") and not opts.resume:
         state = None  # the last run completed: train anew from the current weights
     if opts.resume and state is None:
-        raise TrainError(f"nothing to resume: no usable {cfg.checkpoint} in {project_dir}")
+        raise TrainError(f"nothing to resume: no usable {ckpt_name} in {project_dir}")
     if state is not None:
-        model.load(state["params"])
-        opt.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
+        if par.sharded_checkpoints:
+            load_sharded(found[0], par, opt)  # type: ignore[index]
+        else:
+            model.load(state["params"])
+            opt.load_state_dict(state["optimizer"])
+        set_rng_state(state)
+        if state.get("scaler") and scaler.is_enabled():
+            scaler.load_state_dict(state["scaler"])
+        if stopper is not None:
+            stopper.load_state_dict(state.get("early_stopping"))
         start, elapsed0 = int(state["step"]), float(state["elapsed"])
-
-    runner: torch.nn.Module = model.runner
-    if world.active:
-        from torch.nn.parallel import DistributedDataParallel
-
-        # buffers are constants, equal on every rank: no sync in forward (the parameter's
-        # newer name when this torch has it)
-        no_sync = ({"forward_sync_buffers": False}
-                   if "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
-                   else {"broadcast_buffers": False})
-        runner = DistributedDataParallel(model.runner, **no_sync,
-                                         device_ids=[device.index] if device.type == "cuda" else None)
 
     source = open_source(cfg.data, project_dir=project_dir, batch_size=cfg.batch_size, seed=cfg.seed,
                          split="train", bindings=bindings, ranks=ranks, target=cfg.target)
@@ -197,55 +210,111 @@ def _train(cfg: TrainConfig, opts: TrainOptions, world: dist.World, tmp: str,
     epochs = cfg.epochs if cfg.steps is None else None
     if cfg.steps is None and epochs is None:
         epochs = 1
+    acc = cfg.accumulate
 
     def total_steps() -> int | None:
         if cfg.steps is not None:
             return cfg.steps
-        return epochs * source.steps_per_epoch if source.steps_per_epoch else None
+        return epochs * source.steps_per_epoch // acc if source.steps_per_epoch else None
 
-    main = world.main
+    # batches are consumed `accumulate` at a time; the first one is fetched now, so that a
+    # data source of known length has told it before the schedule asks
+    batches = stream(source, start * acc, epochs)
+    first = next(batches, None)
+    batches = itertools.chain([first] if first is not None else [], batches)
+    try:
+        sched = make_scheduler(cfg, opt, d_model, total_steps)
+        if start:
+            sched.last_epoch = start
+            set_lr(opt, learning_rate(cfg, start + 1, d_model, total_steps()))
+    except ValueError as e:
+        raise TrainError(str(e)) from None
+
     if main:
         remove_stale_temps([model.weights_path, ckpt_path, cfg.path(cfg.plot) if cfg.plot else None])
-    log = LossLog(cfg.path(cfg.log) if cfg.log and main else None, start if state is not None else None)
-    progress = Progress(total_steps(), cfg.batch_size, bar=opts.progress_bar and main and not opts.json_progress,
+    resumed = start if state is not None else None
+    log = LossLog(cfg.csv_log if main else None, resumed)
+    tb = TensorBoardLog(cfg.path(cfg.tensorboard_dir), resumed) if main and "tensorboard" in cfg.loggers else None
+    progress = Progress(total_steps(), cfg.batch_size * acc, bar=opts.progress_bar and main and not opts.json_progress,
                         json_lines=opts.json_progress and main, start_step=start, out=out, err=err)
     if main and state is not None:
-        progress.message(f"resuming from step {start} ({cfg.checkpoint})")
+        progress.message(f"resuming from step {start} ({ckpt_name})")
+    note = precision_note(device, cfg.precision)
+    if main and note:
+        progress.message(note)
     result = TrainResult(model.weights_path, None, start)
 
     def save(finished: bool) -> None:
-        if not main:
-            return
-        save_weights(model.weights_path, model.weights())
-        save_checkpoint(ckpt_path, step=result.step, params=model.params, optimizer=opt,
-                        finished=finished, elapsed=elapsed0 + time.perf_counter() - t0)
+        meta = {"step": result.step, "finished": finished, "elapsed": elapsed0 + time.perf_counter() - t0,
+                "signature": sig, **rng_state(), "world_size": world.size,
+                "scaler": scaler.state_dict() if scaler.is_enabled() else None,
+                "early_stopping": stopper.state_dict() if stopper else None}
+        full = par.full_params()  # a collective under fsdp
+        if main and full is not None:
+            save_weights(model.weights_path, model.weights(full))
+        if par.sharded_checkpoints:
+            save_sharded(ckpt_path, par, opt, meta)
+        elif main and full is not None:
+            save_checkpoint(ckpt_path, params=full, optimizer=opt, meta=meta)
         log.flush()
+        if tb:
+            tb.flush()
+
+    forward: Any = par.runner
+    trial = False  # the first step of a compiled model: a failure there falls back to eager
+    if cfg.compile:
+        if first is not None:  # the batched path checks itself against vmap once, eagerly
+            with torch.no_grad():
+                model.runner(*prepare(first[1], model.inputs, cfg.target, device, world.rank, world.size)[0])
+        fn = compile_model(par.runner, device, progress.message if main else lambda _m: None)
+        if fn is not None:
+            forward, trial = fn, True
+
+    def run_step(micro: list[dict[str, Any]]) -> float:
+        opt.zero_grad(set_to_none=True)
+        total = torch.zeros((), device=device)
+        for k, batch in enumerate(micro):
+            inputs, target = prepare(batch, model.inputs, cfg.target, device, world.rank, world.size)
+            with par.micro_batch(k == len(micro) - 1):
+                with autocast(device, cfg.precision):
+                    outputs = forward(*inputs)
+                    pred = outputs[index] if isinstance(outputs, (tuple, list)) else outputs
+                    loss = loss_fn(pred, target)
+                scaler.scale(loss / len(micro)).backward()
+            total += loss.detach().float()
+        if cfg.grad_clip:
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        scaler.step(opt)
+        scaler.update()
+        sched.step()
+        return float(total) / len(micro)
 
     t0 = time.perf_counter()
-    batches = stream(source, start, epochs)
-    step = start
+    step, lr = start, opt.param_groups[0]["lr"]
     with _Stop() as stop:
         while True:
             total = total_steps()
             if total is not None and step >= total:
                 break
-            try:
-                _, batch = next(batches)
-            except StopIteration:
+            micro = [b for _, b in itertools.islice(batches, acc)]
+            if not micro:
                 break
             step += 1
-            lr = learning_rate(cfg, step, d_model)
-            set_lr(opt, lr)
-            inputs, target = prepare(batch, model.inputs, cfg.target, device, world.rank, world.size)
-            outputs = runner(*inputs)
-            pred = outputs[index] if isinstance(outputs, (tuple, list)) else outputs
-            loss = loss_fn(pred, target)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip:
-                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-            opt.step()
-            value, stopping = dist.all_mean(world, [loss.item(), float(stop.signum is not None)], device)
+            lr = opt.param_groups[0]["lr"]
+            t_step = time.perf_counter()
+            try:
+                value = run_step(micro)
+            except Exception as e:  # compiling failed (in the first step): train eagerly
+                if not trial or isinstance(e, TrainError):
+                    raise
+                if main:
+                    progress.message(compile_failed_message(e))
+                forward = par.runner
+                value = run_step(micro)
+            trial = False
+            ex_per_s = cfg.batch_size * len(micro) / max(time.perf_counter() - t_step, 1e-9)
+            value, stopping = dist.all_mean(world, [value, float(stop.signum is not None)], device)
             if not math.isfinite(value):
                 raise TrainError(f"the loss became {value} at step {step}; the weights file keeps "
                                  "the last checkpoint (try a lower lr)")
@@ -257,7 +326,17 @@ def _train(cfg: TrainConfig, opts: TrainOptions, world: dist.World, tmp: str,
             progress.total = total_steps()
             extra = {} if eval_loss is None else {"eval_loss": eval_loss}
             log.add(step, value, lr, elapsed0 + time.perf_counter() - t0, eval_loss)
+            if tb:
+                tb.add(step, value, lr, ex_per_s, eval_loss)
             progress.update(step, value, lr, force=eval_loss is not None or step == start + 1, **extra)
+            watched = value if stopper and stopper.metric == "loss" else eval_loss
+            if stopper and watched is not None and stopper.observe(watched):
+                result.early_stopped = True
+                if main:
+                    progress.message(f"early stopping at step {step}: {stopper.metric} has not improved "
+                                     f"on {stopper.best:.4g} by more than {stopper.min_delta:g} for "
+                                     f"{stopper.patience} {'steps' if stopper.metric == 'loss' else 'evaluations'}")
+                break
             if stopping:
                 result.interrupted = True
                 result.signal = stop.signum or signal.SIGTERM
@@ -265,11 +344,13 @@ def _train(cfg: TrainConfig, opts: TrainOptions, world: dist.World, tmp: str,
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step != total:
                 save(False)
         if main and result.final_loss is not None and progress.last_step != step:
-            progress.update(step, result.final_loss, learning_rate(cfg, step, d_model), force=True)
+            progress.update(step, result.final_loss, lr, force=True)
         progress.newline()
         if result.step > start or state is None:
             save(not result.interrupted)
     log.close()
+    if tb:
+        tb.close()
     if main:
         if log.rows and cfg.plot:
             plot_losses(log.rows, cfg.path(cfg.plot), title=f"{os.path.basename(project_dir)}: training loss")

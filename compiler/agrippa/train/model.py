@@ -50,11 +50,13 @@ class Model:
         raise TrainError(f"prediction = {prediction!r} is not an export of the model "
                          f"(exports: {', '.join(self.exports)})")
 
-    def weights(self) -> dict[str, np.ndarray]:
-        """What the weights file holds: the trained parameters, and the stored entries the
-        markup no longer uses, kept as they were (a commented-out block loses nothing)."""
+    def weights(self, params: Mapping[str, torch.Tensor] | None = None) -> dict[str, np.ndarray]:
+        """What the weights file holds: the trained parameters (`params`, default the
+        model's), and the stored entries the markup no longer uses, kept as they were (a
+        commented-out block loses nothing)."""
         out = dict(self.result.unused)
-        out.update({k: v.detach().cpu().numpy() for k, v in self.params.items()})
+        params = self.params if params is None else params
+        out.update({k: v.detach().cpu().numpy() for k, v in params.items()})
         return out
 
     def load(self, values: Mapping[str, torch.Tensor]) -> None:
@@ -119,12 +121,19 @@ def prepare(batch: Mapping[str, Any], specs: list[InputSpec], target_key: str, d
 
     values = []
     for s in specs:
-        t = torch.as_tensor(np.asarray(batch[s.name])).to(device=device, dtype=s.dtype)
+        t = _to(torch.as_tensor(np.asarray(batch[s.name])), device, s.dtype)
         if s.rank is not None and t.dim() not in (s.rank, s.rank + 1):
             raise TrainError(f"input {s.name!r} has {t.dim()} axes; the model declares {s.rank} "
                              f"(add a leading batch axis for per-example values)")
         values.append(shard(t, s.name) if s.rank is None or t.dim() == s.rank + 1 else t)
-    target = torch.as_tensor(np.asarray(batch[target_key]), device=device)
+    target = _to(torch.as_tensor(np.asarray(batch[target_key])), device)
     if target.is_floating_point():
         target = target.float()
     return values, shard(target, target_key)
+
+
+def _to(t: torch.Tensor, device: torch.device, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """`t` on `device`; to CUDA through pinned memory, without blocking."""
+    if device.type == "cuda":
+        return t.pin_memory().to(device=device, dtype=dtype, non_blocking=True)
+    return t.to(device=device, dtype=dtype)

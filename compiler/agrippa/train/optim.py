@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import torch
 
@@ -28,19 +28,44 @@ def d_model_of(cfg: TrainConfig, bindings: Mapping[str, object]) -> int | None:
     return cfg.d_model
 
 
-def learning_rate(cfg: TrainConfig, step: int, d_model: int | None = None) -> float:
-    """The rate for (1-based) `step`.
+def learning_rate(cfg: TrainConfig, step: int, d_model: int | None = None,
+                  total: int | None = None) -> float:
+    """The rate for (1-based) optimizer `step` of `total`.
 
-    inverse_sqrt ("Attention is all you need"): lr_scale · d_model^-0.5 · min(s^-0.5, s·w^-1.5);
-    without d_model the same curve scaled so that its peak (at s = warmup) is lr_scale · lr.
+    - constant: lr, after `warmup` steps of linear warmup (lr · s / warmup).
+    - inverse_sqrt ("Attention is all you need"): lr_scale · d_model^-0.5 · min(s^-0.5, s·w^-1.5);
+      without d_model the same curve scaled so that its peak (at s = warmup) is lr_scale · lr.
+    - cosine: after the warmup, min_lr + (lr - min_lr) · (1 + cos(π·p)) / 2 where
+      p = (s - warmup) / (total - warmup) runs from 0 to 1; linear: lr - (lr - min_lr) · p.
     """
+    s = max(step, 1)
+    if cfg.schedule in ("inverse_sqrt", "noam"):
+        w = max(cfg.warmup, 1)
+        shape = min(s ** -0.5, s * w ** -1.5)
+        if d_model:
+            return cfg.lr_scale * d_model ** -0.5 * shape
+        return cfg.lr_scale * cfg.lr * math.sqrt(w) * shape
+    if cfg.warmup and s <= cfg.warmup:
+        return cfg.lr * s / cfg.warmup
     if cfg.schedule == "constant":
         return cfg.lr
-    s, w = max(step, 1), max(cfg.warmup, 1)
-    shape = min(s ** -0.5, s * w ** -1.5)
-    if d_model:
-        return cfg.lr_scale * d_model ** -0.5 * shape
-    return cfg.lr_scale * cfg.lr * math.sqrt(w) * shape
+    if total is None:
+        raise ValueError(f"schedule = \"{cfg.schedule}\" needs the run's length: give steps, or data "
+                         "whose epochs have a known length")
+    p = min(max((s - cfg.warmup) / max(total - cfg.warmup, 1), 0.0), 1.0)
+    if cfg.schedule == "cosine":
+        return cfg.min_lr + (cfg.lr - cfg.min_lr) * 0.5 * (1.0 + math.cos(math.pi * p))
+    return cfg.lr - (cfg.lr - cfg.min_lr) * p
+
+
+def make_scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer, d_model: int | None,
+                   total: Callable[[], int | None]) -> torch.optim.lr_scheduler.LambdaLR:
+    """A LambdaLR whose rate at optimizer step s (1-based) is `learning_rate(cfg, s, ...)`
+    (`total()`: the run's length as now known); call `.step()` after each `opt.step()`."""
+    for group in opt.param_groups:
+        group["lr"] = group["initial_lr"] = cfg.lr
+    return torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda e: learning_rate(cfg, e + 1, d_model, total()) / cfg.lr)
 
 
 def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:

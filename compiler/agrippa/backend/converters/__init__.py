@@ -2,7 +2,7 @@
 own converter registry (``onnx2torch.node_converters.registry``).
 
 One module per family: ``activations``, ``normalization``, ``indexing``, ``losses``,
-``attention``, ``recurrent``, ``signal``, ``spatial``, and ``versions`` (newer versions of ops upstream converts at an older one).
+``attention``, ``recurrent``, ``signal``, ``spatial``, ``versions`` (newer versions of ops upstream converts at an older one), and ``fixes`` (upstream converters that are wrong on valid models, replaced).
 Each is written from the ONNX op specification. ``register()`` imports them (and so
 torch) once; ``load()`` imports onnx2torch with every converter registered
 (``agrippa.backend.torch_modules.import_onnx2torch`` calls it). ``coverage``
@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import types
 
-FAMILIES = ("activations", "normalization", "indexing", "losses", "attention", "recurrent", "signal", "spatial", "versions")
+FAMILIES = ("activations", "normalization", "indexing", "losses", "attention", "recurrent", "signal", "spatial", "versions", "fixes")
 
 
 def register() -> dict[tuple[str, int], str]:

@@ -108,3 +108,25 @@ def stash(x: torch.Tensor, stash_type: int) -> torch.Tensor:
     if stash_type == 1 and x.is_floating_point() and x.dtype in (torch.float16, torch.bfloat16):
         return x.float()
     return x
+
+
+def index_pad(x: torch.Tensor, widths: list[list[int]], mode: str) -> torch.Tensor:
+    """``x`` padded by ``widths`` ([begin, end] per axis, from the first; negative crops) in
+    ONNX's ``reflect``, ``edge`` or ``wrap`` mode, for any rank (torch's F.pad takes these
+    modes only on the last 1–3 axes of a 2–5-D input). Gathers along each axis, so it is
+    differentiable."""
+    for axis, (begin, end) in enumerate(widths):
+        if begin == 0 and end == 0:
+            continue
+        n = x.shape[axis]
+        idx = torch.arange(-begin, n + end, device=x.device)
+        if mode == "reflect":
+            period = max(2 * (n - 1), 1)
+            idx = torch.remainder(idx, period)
+            idx = torch.where(idx >= n, period - idx, idx)
+        elif mode == "edge":
+            idx = idx.clamp(0, n - 1)
+        else:  # wrap
+            idx = torch.remainder(idx, n)
+        x = torch.index_select(x, axis, idx)
+    return x

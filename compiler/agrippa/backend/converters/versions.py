@@ -24,6 +24,7 @@ from agrippa.backend.converters._common import (
     converter,
     dynamic_inputs,
     get_converter,
+    index_pad,
     result,
 )
 
@@ -198,10 +199,10 @@ class Pad(nn.Module):
             if isinstance(value, torch.Tensor):
                 return F.pad(x, flat, value=0.0) + _border(x, flat, value)
             return F.pad(x, flat, value=value)
-        lead = x.dim() - len(full)
-        y = x.reshape(1, *x.shape) if lead == 0 else x
-        y = F.pad(y, flat, mode=_PAD_MODES[self.mode])
-        return y.reshape(y.shape[1:]) if lead == 0 else y
+        if self.mode not in _PAD_MODES:
+            raise ValueError(f"Pad: unknown mode {self.mode!r}")
+        # F.pad takes reflect/replicate/circular only on the last 1-3 axes of a 2-5-D input
+        return index_pad(x, [[0, 0]] * (x.dim() - len(full)) + full, self.mode)
 
 
 def _border(x: torch.Tensor, flat: list[int], value: torch.Tensor) -> torch.Tensor:

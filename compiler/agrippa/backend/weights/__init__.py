@@ -9,7 +9,9 @@ Limits: files over ``max_bytes`` (default :data:`DEFAULT_MAX_BYTES`, 4 GiB) are
 refused, and the arrays a pickle yields may total at most four times the file's
 size plus 64 MiB, so a small file cannot expand into a huge one through shared,
 broadcast or compressed storage. Arrays come back as fresh, writable,
-native-byte-order copies; torch bfloat16 tensors become float32.
+native-byte-order copies; torch bfloat16 tensors become float32. safetensors files store
+bfloat16 (BF16, ml_dtypes' type) as it is. `agrippa check` reads only the shapes
+(`agrippa.project.weights_header`), never the data.
 
 The pickle reader and writer are in `pickles.py` (torch's formats in `torch_formats.py`,
 the objects a pickle may build in `inert.py`), safetensors in `safetensors_io.py`, atomic

@@ -9,13 +9,12 @@ from typing import Any
 import numpy as np
 
 from agrippa.base.text import clip
+from agrippa.project.pickle_budget import DEFAULT_MAX_BYTES, SLACK  # shared with the header reader
+
+__all__ = ["DEFAULT_MAX_BYTES", "SLACK", "StrPath", "Weights", "WeightsError", "checked_dims", "native_copy", "short"]
 
 Weights = dict[str, np.ndarray]
 StrPath = str | os.PathLike[str]
-
-DEFAULT_MAX_BYTES = 4 * 1024**3
-SLACK = 64 * 1024**2
-"""Array data a pickle may yield beyond four times its size."""
 
 
 class WeightsError(Exception):

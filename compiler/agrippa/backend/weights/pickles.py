@@ -288,8 +288,10 @@ def _clean(weights: Mapping[str, Any]) -> Weights:
             raise WeightsError(f"parameter name {short(key)} is not a string")
         array = np.asarray(value)
         if array.dtype.kind not in "biufc":
+            hint = ("; a .pkl holds plain numpy types only: name a .safetensors file in [model] weights"
+                    if array.dtype.kind == "V" and array.dtype.names is None else "")
             raise WeightsError(f"parameter {key!r} has dtype {array.dtype}; "
-                               "only numeric arrays are weights")
+                               f"only numeric arrays are weights{hint}")
         clean[key] = np.array(array, dtype=array.dtype.newbyteorder("="), order="C")
     return clean
 

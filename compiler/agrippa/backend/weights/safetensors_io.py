@@ -32,7 +32,8 @@ def load_safetensors_weights(path: StrPath, *, max_bytes: int = DEFAULT_MAX_BYTE
 
 
 _ST_DTYPES = {"f8": "F64", "f4": "F32", "f2": "F16", "i8": "I64", "i4": "I32", "i2": "I16", "i1": "I8",
-              "u8": "U64", "u4": "U32", "u2": "U16", "u1": "U8", "b1": "BOOL"}
+              "u8": "U64", "u4": "U32", "u2": "U16", "u1": "U8", "b1": "BOOL", "c8": "C64"}
+_ST_NAMED = {"bfloat16": "BF16", "float8_e4m3fn": "F8_E4M3", "float8_e5m2": "F8_E5M2"}  # ml_dtypes' (kind "V")
 
 
 def write_safetensors_weights(path: StrPath, weights: Mapping[str, Any]) -> None:
@@ -44,7 +45,7 @@ def write_safetensors_weights(path: StrPath, weights: Mapping[str, Any]) -> None
         if not isinstance(key, str):
             raise WeightsError(f"parameter name {short(key)} is not a string")
         a = np.asarray(weights[key])
-        code = _ST_DTYPES.get(f"{a.dtype.kind}{a.dtype.itemsize}")
+        code = _ST_DTYPES.get(f"{a.dtype.kind}{a.dtype.itemsize}") or _ST_NAMED.get(a.dtype.name)
         if code is None:
             raise WeightsError(f"cannot store parameter {key!r} of dtype {a.dtype} as safetensors")
         if not a.dtype.isnative:
@@ -60,4 +61,4 @@ def write_safetensors_weights(path: StrPath, weights: Mapping[str, Any]) -> None
         f.write(struct.pack("<Q", len(head)))
         f.write(head)
         for _, a in arrays:
-            f.write(memoryview(a.reshape(-1)).cast("B") if a.size else b"")
+            f.write(memoryview(a.reshape(-1).view(np.uint8)) if a.size else b"")  # ml_dtypes' types lack a buffer format

@@ -10,6 +10,7 @@ parameters and constants kept by `definitions.Definitions`, nodes built by
 """
 from __future__ import annotations
 
+import functools
 import os
 import weakref
 from collections.abc import Callable
@@ -57,7 +58,9 @@ class Expander:
         self.reporter = Reporter()
         self.reader = AttrReader(self.reporter, options.bindings, options.symbolic)
         self.defs = Definitions(self.graph, self.reporter, self.reader)
-        self.nodes = NodeBuilder(self.reporter, self.reader, self.defs, options.opset, self.opset_fix)
+        toml = os.path.join(project_dir_of(self.index_path), CONFIG_FNAME)
+        self.nodes = NodeBuilder(self.reporter, self.reader, self.defs, options.opset,
+                                 functools.partial(_opset_fix, toml, options.provider))
         self.concat_count = 0
         self.multiplier = 1  # product of the copy counts of the enclosing rep/stretch blocks
         self.instances = 0  # sourced-block instances expanded so far (they count toward MAX_NODES)
@@ -65,11 +68,6 @@ class Expander:
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return self.reporter.diagnostics
-
-    def opset_fix(self, opset: int) -> Fix:
-        """The quick fix that sets `[model] opset` in the project's agrippa.toml."""
-        path = os.path.join(project_dir_of(self.index_path), CONFIG_FNAME)
-        return compat.opset_fix(path, read_text(path, self.opt.provider), opset)
 
     # -- files -------------------------------------------------------------------------------------
     def load(self, path: str) -> tuple[SourceFile | None, str | None]:
@@ -316,3 +314,9 @@ def expand(index_path: str, options: Options, files: dict[str, SourceFile] | Non
 
 __all__ = ["expand", "Options", "Expander", "MAX_COPIES", "MAX_NODES", "MAX_SOURCE_DEPTH", "DTYPES",
            "LAYOUT_ATTRS"]
+
+
+def _opset_fix(toml: str, provider, opset: int) -> Fix:
+    """The quick fix that sets `[model] opset` in the project's agrippa.toml (a function,
+    not a method: the node builder holds it, and must not hold the expander)."""
+    return compat.opset_fix(toml, read_text(toml, provider), opset)

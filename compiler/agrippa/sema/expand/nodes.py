@@ -93,6 +93,8 @@ class NodeBuilder:
     def ignored(self, scope: Scope, el: Element, attr: Attr, schema: opcat.OpSchema, known: list[str]) -> None:
         """An attribute the op does not take: ignored, as the original does (a warning)."""
         path = scope.file.path
+        if self.reporter.saturated(path):  # a flood: counted, without looking for suggestions
+            return self.reporter.drop(path)
         if attr.name == compat.NODE_NAME_SLIP:
             has_title = "title" in el.attrs
             self.reporter.warning(scope, attr.name_range, "name-for-title", compat.name_for_title_message(has_title),

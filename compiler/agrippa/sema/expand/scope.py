@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agrippa.base.diagnostics import Diagnostic, Location, Range, RelatedInfo, Severity
+from agrippa.base.diagnostics import (
+    MAX_PER_FILE,
+    SUMMARY_CODE,
+    ZERO_RANGE,
+    Diagnostic,
+    Location,
+    Range,
+    RelatedInfo,
+    Severity,
+)
 from agrippa.sema.ir import Frame, Origin
 from agrippa.syntax.tree import Element, SourceFile
 
@@ -31,12 +40,30 @@ class Scope:
         return Origin(self.file.path, el, self.chain)
 
 
+MAX_REPORTED = 5 * MAX_PER_FILE  # per file; past it a flood is only counted (the analysis lists fewer)
+
+
 class Reporter:
-    """The diagnostics of one expansion, without repeats."""
+    """The diagnostics of one expansion, without repeats, at most MAX_REPORTED a file."""
 
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
         self._seen: set[tuple] = set()
+        self._per_file: dict[str, int] = {}
+        self._summaries: dict[str, Diagnostic] = {}
+
+    def saturated(self, file: str) -> bool:
+        """The file has its fill of diagnostics: further ones are only counted (`drop`)."""
+        return self._per_file.get(file, 0) >= MAX_REPORTED
+
+    def drop(self, file: str) -> None:
+        summary = self._summaries.get(file)
+        if summary is None:
+            summary = self._summaries[file] = Diagnostic(
+                file, ZERO_RANGE, Severity.WARNING, SUMMARY_CODE,
+                f"more diagnostics in this file are not listed (past the first {MAX_REPORTED:,})", data={"dropped": 0})
+            self.diagnostics.append(summary)
+        summary.data["dropped"] += 1
 
     def add(self, diagnostic: Diagnostic) -> None:
         """Keep `diagnostic` as it is (no sourcing chain, no check for repeats)."""
@@ -49,7 +76,10 @@ class Reporter:
         key = (file, rng, code, message)
         if key in self._seen:
             return
+        if self.saturated(file):
+            return self.drop(file)
         self._seen.add(key)
+        self._per_file[file] = self._per_file.get(file, 0) + 1
         if scope is not None:
             related = related + tuple(
                 RelatedInfo(Location(f.file, f.element.tag_range), f"sourced here as '{f.element.get('name')}'")

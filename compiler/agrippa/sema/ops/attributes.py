@@ -229,9 +229,27 @@ def parse_attribute(schema: OpSchema, attr_name: str, text: str) -> ParsedAttr |
                 f"{schema.name}: attribute '{attr_name}' must be {words}, got \"{text}\""
             )
         return ParsedAttr(attr_name, kind, value, scalar, spec.index, spec.elem_type, spec.rank)
+    if kind == "int" and attr_name in FLAGS and value not in (0, 1):
+        return AttrError(f"{schema.name}: attribute '{attr_name}' is a flag, 0 or 1; got {value} "
+                         "(runtimes read other values differently)")
+    if kind == "int" and attr_name in ELEMENT_TYPE_ATTRS and (
+            value == onnx.TensorProto.UNDEFINED or value not in onnx.TensorProto.DataType.values()):
+        return AttrError(f"{schema.name}: attribute '{attr_name}' must be an ONNX element type code "
+                         f"(1 float, 7 int64, 11 double, ...); got {value}")
     if kind in ("int", "float", "string"):
         scalar = True
     return ParsedAttr(attr_name, kind, value, scalar)
+
+
+FLAGS = frozenset({
+    "keepdims", "noop_with_empty_axes", "exclusive", "reverse", "transA", "transB", "ceil_mode",
+    "count_include_pad", "fmod", "select_last_index", "upper", "periodic", "onesided", "inverse",
+    "align_corners", "linear_before_reset", "is_causal", "interleaved", "sorted", "largest",
+    "center_point_box", "detect_negative", "detect_positive", "training_mode", "saturate",
+    "allowzero", "input_forget", "storage_order", "new_axis", "layout"})
+"""Int attributes that are yes/no switches in every op that has them."""
+ELEMENT_TYPE_ATTRS = frozenset({"to", "dtype", "output_datatype", "output_dtype"})
+"""Int attributes that name an element type (TensorProto.DataType)."""
 
 
 def parse_node_attributes(

@@ -16,14 +16,14 @@ from agrippa.sema.shapes.dims import (
     is_one,
 )
 
-BROADCAST = ("Add", "Sub", "Mul", "Div", "Pow", "Mod", "PRelu", "BitShift", "BitwiseAnd",
+BROADCAST = ("Add", "Sub", "Mul", "Div", "Pow", "Mod", "BitShift", "BitwiseAnd",
              "BitwiseOr", "BitwiseXor", "Max", "Min", "Sum", "Mean")
 COMPARISONS = ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor")
 UNARY = ("Relu", "Sqrt", "Exp", "Log", "Tanh", "Sigmoid", "Erf", "Neg", "Abs", "LeakyRelu", "Gelu",
          "Identity", "Elu", "Selu", "Celu", "HardSigmoid", "HardSwish", "Softplus", "Softsign",
          "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
-         "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Mish", "Shrink", "ThresholdedRelu", "Clip",
-         "BitwiseNot", "MeanVarianceNormalization", "Trilu", "CumSum", "Bernoulli", "Swish")
+         "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Mish", "Shrink", "ThresholdedRelu",
+         "BitwiseNot", "MeanVarianceNormalization", "Trilu", "Bernoulli", "Swish")
 UNARY_BOOL = ("Not", "IsNaN", "IsInf")
 WITH_AXIS = ("Softmax", "LogSoftmax", "Hardmax", "LpNormalization")
 
@@ -83,6 +83,29 @@ def _broadcast(ctx: Ctx) -> list[Shape]:
             raise Fail()
         return [a if a == b else broadcast_pair(ctx, a, b, 1, 0)]
     return [broadcast(ctx, [i for i in range(len(ins)) if ctx.present(i)])]
+
+
+@rule("PRelu")
+def _prelu(ctx: Ctx) -> list[Shape]:
+    """The slope broadcasts to X one way: the output is X's shape."""
+    x, slope = ctx.shape(0), ctx.shape(1)
+    message = lambda: f"PRelu: the slope {format_shape(slope)} does not broadcast to X {format_shape(x)}"  # noqa: E731
+    if len(slope) > len(x):
+        ctx.error(message(), 1, 0)
+    out = broadcast_pair(ctx, x, slope, 1, 0, message)
+    if any(type(d) is int and type(o) is int and d != o for d, o in zip(x, out)):
+        ctx.error(message(), 1, 0)
+    return [x]
+
+
+@rule("Clip")
+def _clip(ctx: Ctx) -> list[Shape]:
+    for i, name in ((1, "min"), (2, "max")):
+        t = ctx.tensor(i)
+        if t is not None and t.shape is not None and len(t.shape) != 0 and t.shape != (1,):
+            ctx.error(f"Clip: {name} must be a scalar, got shape {format_shape(t.shape)}",
+                      at=name if name in ctx.node.origin.element.attrs else i, code=RANK)
+    return [ctx.shape(0)]
 
 
 @rule(*COMPARISONS)

@@ -24,6 +24,15 @@ from agrippa.sema.shapes.elementwise import broadcast_pair
 BIG = 2**31 - 1  # slice ends at or past this mean "to the end"
 
 
+def vectors(ctx: Ctx, *inputs: tuple[int, str]) -> None:
+    """Inputs that must be 1-D (onnxruntime refuses the node otherwise): (index, name)."""
+    for i, name in inputs:
+        t = ctx.tensor(i)
+        if t is not None and t.shape is not None and len(t.shape) != 1:
+            ctx.error(f"{ctx.op}: {name} must be a 1-D tensor, got shape {format_shape(t.shape)}",
+                      at=ctx.where(name, i), code=RANK)
+
+
 @rule("Transpose")
 def _transpose(ctx: Ctx) -> list[Shape]:
     s = ctx.shape(0)
@@ -95,6 +104,7 @@ def _gather_elements(ctx: Ctx) -> list[Shape]:
 @rule("Reshape")
 def _reshape(ctx: Ctx) -> list[Shape]:
     s = ctx.shape(0)
+    vectors(ctx, (1, "shape"))
     _, target = ctx.ints("shape", 1)
     at = ctx.where("shape", 1)
     if target is None:
@@ -224,6 +234,7 @@ def _slice(ctx: Ctx) -> list[Shape]:
         starts, ends = ctx.attr("starts"), ctx.attr("ends")
         given_axes, axes, given_steps, steps = "axes" in ctx.node.attributes, ctx.attr("axes"), False, None
     else:
+        vectors(ctx, (1, "starts"), (2, "ends"), (3, "axes"), (4, "steps"))
         _, starts = ctx.ints("starts", 1)
         _, ends = ctx.ints("ends", 2)
         given_axes, axes = ctx.ints("axes", 3)
@@ -287,6 +298,7 @@ def _split(ctx: Ctx) -> list[Shape]:
 @rule("Expand")
 def _expand(ctx: Ctx) -> list[Shape]:
     s = ctx.shape(0)
+    vectors(ctx, (1, "shape"))
     _, target = ctx.ints("shape", 1)
     if target is None:
         return [_unknown_dims(ctx, 1, len(s))]
@@ -298,6 +310,7 @@ def _expand(ctx: Ctx) -> list[Shape]:
 @rule("Tile")
 def _tile(ctx: Ctx) -> list[Shape]:
     s = ctx.shape(0)
+    vectors(ctx, (1, "repeats"))
     _, reps = ctx.ints("repeats", 1)
     if reps is None:
         return [(None,) * len(s)]

@@ -159,6 +159,11 @@ def _pool(ctx: Ctx) -> list[Shape]:
     if kernel is None or len(kernel) != len(x) - 2:
         ctx.error(f"{ctx.op}: kernel_shape {kernel} does not fit the input {format_shape(x)}",
                   at="kernel_shape", code=SHAPE_ERROR)
+    pads = ctx.attr("pads")
+    if pads and len(pads) == 2 * len(kernel) and any(
+            type(k) is int and p >= k for p, k in zip(pads, list(kernel) * 2)):
+        ctx.error(f"{ctx.op}: every pad must be smaller than the kernel ({pads} with kernel_shape {kernel}); "
+                  "onnxruntime refuses the node otherwise", at="pads", code=SHAPE_ERROR)
     out = x[:2] + window(ctx, x[2:], kernel)
     ctx.dtypes[1] = "int64"
     return [out, out]

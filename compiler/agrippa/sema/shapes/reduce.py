@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from agrippa.sema.shapes.context import Ctx, Fail, rule
+from agrippa.sema.shapes.context import RANK, SHAPE_ERROR, Ctx, Fail, rule
 from agrippa.sema.shapes.dims import Shape, ceildiv, norm, prod, sub
 
 REDUCE = ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
@@ -13,7 +13,7 @@ REDUCE = ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "Re
 @rule(*REDUCE)
 def _reduce(ctx: Ctx) -> list[Shape]:
     s = ctx.shape(0)
-    keep = ctx.attr("keepdims", 1)
+    keep = ctx.attr("keepdims", 1) == 1  # as ONNX reads it: any other value drops the axes
     given, axes = ctx.ints("axes", 1)
     if given and axes is None:  # computed axes: which ones is not known
         if keep:
@@ -35,7 +35,7 @@ def _arg(ctx: Ctx) -> list[Shape]:
     s = ctx.shape(0)
     ax = ctx.axis(ctx.attr("axis", 0), len(s), shape=s)
     ctx.dtypes[0] = "int64"
-    if ctx.attr("keepdims", 1):
+    if ctx.attr("keepdims", 1) == 1:  # as ONNX reads it
         return [s[:ax] + (1,) + s[ax + 1:]]
     return [s[:ax] + s[ax + 1:]]
 
@@ -60,8 +60,29 @@ def _size(ctx: Ctx) -> list[Shape]:
     return [()]
 
 
+@rule("CumSum")
+def _cumsum(ctx: Ctx) -> list[Shape]:
+    s = ctx.shape(0)
+    axis = ctx.opt_shape(1)
+    if axis is not None and (len(axis) > 1 or len(axis) == 1 and type(axis[0]) is int and axis[0] != 1):
+        ctx.error(f"CumSum: axis must be a scalar (or one value), got a tensor of shape {list(axis)}",
+                  at=1, code=RANK)
+    _, ax = ctx.ints("axis", 1)
+    if ax:
+        ctx.axis(ax[0], len(s), ctx.where("axis", 1), s)
+    return [s]
+
+
+VALUE_ATTRS = ("value", "value_int", "value_ints", "value_float", "value_floats", "value_string", "value_strings",
+               "sparse_value")
+
+
 @rule("Constant")
 def _constant(ctx: Ctx) -> list[Shape]:
+    given = [a for a in VALUE_ATTRS if a in ctx.node.attributes]
+    if len(given) != 1:
+        ctx.error("Constant takes exactly one of value_int, value_ints, value_float, value_floats, value_string "
+                  f"and value_strings, got {', '.join(given) if given else 'none'}", code=SHAPE_ERROR)
     for name, dtype in (("value_int", "int64"), ("value_ints", "int64"), ("value_float", "float32"),
                         ("value_floats", "float32")):
         v = ctx.attr(name)

@@ -161,6 +161,13 @@ def check_exports(types: Types) -> None:
     """An export's `type` must be the type its tensor has (onnxruntime refuses the model)."""
     graph = types.graph
     for t, el in graph.outputs:
+        kind = _non_tensor(t, types.opset)
+        if kind:
+            a = el.attrs.get("from")
+            types.diags.append(Diagnostic(graph.index, a.value_range if a is not None else el.tag_range, Severity.ERROR,
+                                          TYPE_MISMATCH, f"`{t.logical}` is a {kind}, not a tensor: a graph output "
+                                          "must be a tensor"))
+            continue
         a = el.attrs.get("type")
         if a is None or a.value not in DTYPES or t.name in types.untyped or t.dtype == a.value:
             continue
@@ -169,6 +176,24 @@ def check_exports(types: Types) -> None:
         types.diags.append(Diagnostic(graph.index, a.value_range, Severity.ERROR, TYPE_MISMATCH,
                                       f"`{t.logical}` is exported as {a.value}, but it is {t.dtype}{text}",
                                       related))
+
+
+def _non_tensor(t, opset: int) -> str | None:
+    """'sequence' or 'optional' when `t` comes out of an op output that is not a tensor."""
+    from agrippa.sema.ops import get_op
+
+    node = t.producer
+    schema = get_op(node.op, opset) if node is not None and not node.domain else None
+    if schema is None or not schema.outputs:
+        return None
+    k = next((i for i, o in enumerate(node.outputs) if o is t), 0)
+    formal = schema.outputs[min(k, len(schema.outputs) - 1)]
+    types = formal.allowed_types or (formal.type_str,)
+    if all(x.startswith("seq(") for x in types):
+        return "sequence"
+    if all(x.startswith("optional(") for x in types):
+        return "optional value"
+    return None
 
 
 # -- ONNX's own inference, for outputs an attribute types ---------------------------------------

@@ -33,6 +33,11 @@ local defaults = {
   detect_xml = true,
   -- Show training progress with vim.notify (else with :echo, without history).
   progress = 'echo',
+  -- Projects whose training may run without asking (training imports the project's data.py,
+  -- i.e. runs its code): a list of folders (a project in or under one is trusted), or true
+  -- for all. `vim.g.agrippa_trust = true` does the same as true. Otherwise :AgrippaTrain asks
+  -- once per project and session.
+  trusted_projects = nil,
   on_attach = nil,
   capabilities = nil,
 }
@@ -44,6 +49,7 @@ M.state = {
   train = nil, -- { client_id, token, bufnr } while a training run is in flight
   last = {}, -- last result per command
   progress = {}, -- token -> { title, message, percentage }
+  trusted = {}, -- project root -> true once the user agreed to train it (this session)
 }
 
 local function has(v)
@@ -402,8 +408,53 @@ function M.compile(bufnr)
   end)
 end
 
+local function real_dir(path)
+  local p = vim.fn.resolve(vim.fn.fnamemodify(vim.fn.expand(path), ':p'))
+  return (p:gsub('/+$', ''))
+end
+
+--- Whether `root` may train without asking: configured as trusted, or agreed to this session.
+function M.is_trusted(root)
+  local trusted = M.config.trusted_projects
+  if trusted == true or vim.g.agrippa_trust == true or vim.g.agrippa_trust == 1 or M.state.trusted[root] then
+    return true
+  end
+  local dir = real_dir(root)
+  for _, t in ipairs(type(trusted) == 'table' and trusted or {}) do
+    local top = real_dir(t)
+    if dir == top or dir:sub(1, #top + 1) == top .. '/' then
+      return true
+    end
+  end
+  return false
+end
+
+--- Ask before the first training run of an untrusted project (it runs the project's data.py);
+--- `go()` runs when the user agrees, and the answer holds for the session.
+local function confirm_trust(bufnr, go)
+  local root = M.find_root(bufnr)
+  if M.is_trusted(root) then
+    return go()
+  end
+  local yes = 'Train (trust this project for this session)'
+  local prompt = "Agrippa: training runs this project's Python code (data.py in " .. root .. '). Train?'
+  vim.ui.select({ yes, 'Cancel' }, { prompt = prompt }, function(choice)
+    if choice == yes then
+      M.state.trusted[root] = true
+      go()
+    else
+      notify('training not started: ' .. root .. ' is not trusted (see trusted_projects)', vim.log.levels.WARN)
+    end
+  end)
+end
+
 function M.train(bufnr)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  if not M.is_trusted(M.find_root(bufnr)) then
+    return confirm_trust(bufnr, function()
+      M.train(bufnr)
+    end)
+  end
   if M.state.train then
     notify('a training run is already in progress (:AgrippaTrainCancel stops it)', vim.log.levels.WARN)
     return
@@ -559,6 +610,9 @@ local function setup_commands()
   cmd('AgrippaRestart', function()
     M.restart()
   end, { desc = 'Agrippa: restart the language server' })
+  cmd('AgrippaGraph', function(opts)
+    require('agrippa.graph').open(0, opts.args)
+  end, { nargs = '?', desc = 'Agrippa: show the model graph in the browser' })
 end
 
 --- Configure and start. Call once from init.lua.

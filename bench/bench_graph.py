@@ -1,0 +1,149 @@
+"""Benchmark: the graph view in headless Chromium (figures, never assertions).
+
+    .venv/bin/python bench/bench_graph.py [--repeat 3] [--lines 15000] [--netron PYTHON]
+
+For the thesis-size GPT (examples/gpt, profile `full`: 937 nodes, ~127M parameters) and for
+the generated 15,000-line model (bench/gen_large.py), it prints:
+
+- **view**: `agrippa view` in a fresh subprocess (analysis, graph, HTML written);
+- **first paint**: from navigation to the first frame after the first layout is drawn
+  (`firstDraw`, measured in the page: HTML and JSON parsed, elkjs layout, SVG drawn), the
+  layout alone, and the wall time playwright saw;
+- **expand**: opening the first `rep` group, then its first copy (one layer): layout time
+  and the items laid out. Only what is open is laid out, so these stay small.
+
+With `--netron PYTHON` (an interpreter with the `netron` package, e.g. a venv made with
+`python -m venv /tmp/netron && /tmp/netron/bin/pip install netron`), the same compiled GPT is
+also opened in Netron in the same run, and its time to a drawn graph printed beside ours.
+Targets (issue 14): first paint of the GPT within 1 s.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from e2e import harness  # noqa: E402
+from gen_large import large_model  # noqa: E402
+
+DRIVER = ROOT / "graph-view" / "test" / "drive.js"
+NETRON_DRIVER = ROOT / "graph-view" / "test" / "netron.js"
+
+
+def view(project: Path, out: Path, profile: str | None) -> float:
+    cmd = [sys.executable, "-m", "agrippa.cli", "view", str(project), "-o", str(out)]
+    if profile:
+        cmd += ["--profile", profile]
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return time.perf_counter() - t
+
+
+def drive(html: Path, out_dir: Path) -> dict:
+    env = {**os.environ, "PLAYWRIGHT_CORE": str(harness.PLAYWRIGHT), "CHROMIUM": harness.CHROMIUM}
+    r = subprocess.run(["node", str(DRIVER), "bench", str(html), str(out_dir)], env=env, capture_output=True,
+                       text=True, timeout=300, stdin=subprocess.DEVNULL)
+    for line in r.stdout.splitlines():
+        if line.startswith("BENCH "):
+            return json.loads(line[6:])
+    raise RuntimeError(f"the driver failed:\n{r.stdout}\n{r.stderr}")
+
+
+def med(xs: list[float]) -> str:
+    return f"{statistics.median(xs):7.0f} ms" + (f" (min {min(xs):.0f}, max {max(xs):.0f})" if len(xs) > 1 else "")
+
+
+def run_case(name: str, project: Path, profile: str | None, repeat: int, work: Path) -> None:
+    html = work / f"{name}.html"
+    views = [view(project, html, profile) * 1000 for _ in range(repeat)]
+    runs = [drive(html, work) for _ in range(repeat)]
+    size = html.stat().st_size / 1e6
+    print(f"\n== {name} ({size:.1f} MB of HTML)")
+    print(f"  agrippa view (subprocess)       {med(views)}")
+    print(f"  first paint (in page)           {med([r['firstDrawMs'] for r in runs])}")
+    print(f"    of which the first layout     {med([r['firstLayoutMs'] for r in runs])}")
+    print(f"    wall time seen by playwright  {med([r['firstPaintWallMs'] for r in runs])}")
+    print(f"  top-level groups                {runs[0]['topGroups']}, network requests: {runs[0]['requests']}")
+    if runs[0].get("expandRep"):
+        print(f"  expand the first rep group      {med([r['expandRep']['layoutMs'] for r in runs])} layout, "
+              f"{med([r['expandRep']['wall'] for r in runs])} to a frame; {runs[0]['expandRep']['items']} items")
+        print(f"  then open one layer (a copy)    {med([r['expandLayer']['layoutMs'] for r in runs])} layout, "
+              f"{med([r['expandLayer']['wall'] for r in runs])} to a frame; {runs[0]['expandLayer']['items']} items")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_netron(python: str, work: Path, repeat: int) -> None:
+    """Netron on the same GPT, compiled to ONNX (weights as external data: the graph alone)."""
+    from agrippa.backend.compile import compile_project
+
+    proj = work / "gpt-netron"
+    shutil.copytree(ROOT / "examples" / "gpt", proj)
+    onnx = proj / "gpt.onnx"
+    compile_project(str(proj), str(onnx), profile="full", write_weights=False, seed=0, external_data=True)
+    port = free_port()
+    server = subprocess.Popen([python, "-c", "import netron, sys; netron.start(sys.argv[1], ('127.0.0.1', int(sys.argv[2])), "
+                               "browse=False); netron.wait()", str(onnx), str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(2)
+        env = {**os.environ, "PLAYWRIGHT_CORE": str(harness.PLAYWRIGHT), "CHROMIUM": harness.CHROMIUM}
+        times = []
+        for _ in range(repeat):
+            r = subprocess.run(["node", str(NETRON_DRIVER), f"http://127.0.0.1:{port}/", str(work)], env=env,
+                               capture_output=True, text=True, timeout=300)
+            line = next((x for x in r.stdout.splitlines() if x.startswith("NETRON ")), None)
+            if line is None:
+                print(f"  netron: the driver failed: {r.stdout[-500:]} {r.stderr[-500:]}")
+                return
+            times.append(json.loads(line[7:])["firstGraphMs"])
+        print(f"\n== Netron on the same GPT (.onnx, {onnx.stat().st_size / 1e6:.1f} MB, flat graph)")
+        print(f"  first drawn graph (wall)        {med(times)}")
+    finally:
+        harness.kill_group(server)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--lines", type=int, default=15_000)
+    ap.add_argument("--netron", help="a Python with the netron package: time Netron on the same model")
+    args = ap.parse_args()
+    for what, missing in (("node", not shutil.which("node")), ("playwright-core", not harness.PLAYWRIGHT.exists()),
+                          ("chromium", not Path(harness.CHROMIUM).exists())):
+        if missing:
+            print(f"cannot run: {what} is missing ({harness.SETUP_HINT})")
+            return 2
+    work = Path(tempfile.mkdtemp(prefix="agrippa-bench-graph-"))
+    try:
+        run_case("gpt (profile full)", ROOT / "examples" / "gpt", "full", args.repeat, work)
+        large = work / "large"
+        large.mkdir()
+        (large / "large.agr").write_text(large_model(args.lines))
+        (large / "agrippa.toml").write_text("[bindings]\nn = 4\nd = 16\n")
+        run_case(f"generated {args.lines:,}-line model", large, None, args.repeat, work)
+        if args.netron:
+            run_netron(args.netron, work, args.repeat)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,324 @@
+"""The judge: is `agrippa check`'s verdict on a project right?
+
+GREEN (no error): it compiles; onnx.checker (full check) passes; onnxruntime loads and runs
+it on the project's inputs (or random ones of the graph inputs' types and shapes); every
+tensor's inferred shape and element type equal what onnxruntime computes (intermediates are
+exposed as extra outputs of a copy); the PyTorch bridge's forward equals onnxruntime's and one
+backward + SGD step runs (unless check warned `untrainable-op`).
+
+RED (errors): compiled despite the errors (the IR straight to ONNX), onnx.checker or
+onnxruntime must refuse the model too, or every error code must be one of ALLOWED: rules
+where no ONNX model exists to ask (the original crashes or the markup is not a model).
+"""
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+
+OK = ("green-ok", "red-ok", "red-allowed", "skipped", "red-unbuilt")
+DISAGREEMENTS = ("crash", "false-green-compile-crash", "false-green-checker", "false-green-ort-load",
+                 "false-green-ort-run", "shape-mismatch", "dtype-mismatch", "torch-convert-fail",
+                 "torch-mismatch", "backward-fail", "false-red")
+
+# Error codes that need no second opinion: the markup does not describe an ONNX model at all
+# (the original raises, or there is nothing to run), so there is no model to hand to onnxruntime.
+ALLOWED = {
+    **{c: "not well-formed XML / breaks the schema: no model to build" for c in (
+        "xml-syntax", "xml-empty", "xml-entity", "xml-doctype", "xml-duplicate-attribute", "xml-too-deep",
+        "schema-invalid", "schema-bad-root", "schema-bad-value", "schema-missing-attribute",
+        "schema-missing-element", "schema-unexpected-element", "schema-unexpected-text",
+        "schema-unknown-attribute", "schema-unknown-element")},
+    **{c: "a value that cannot be evaluated: the original raises before writing a model" for c in (
+        "value-syntax", "expr-syntax", "expr-value", "value-too-large", "unbound-var", "bad-dim", "bad-count")},
+    "undefined-tensor": "the original raises (KeyError): there is no tensor to wire",
+    "use-before-definition": "the original's document order is the graph order: the model would not be topological",
+    "unknown-op": "the original raises 'Unknown op type'",
+    "bad-attribute": "an ill-typed attribute value (§9.11: an error); the node cannot carry it",
+    "rep-without-io": "the original raises: a repeated block must list imports and exports",
+    "rep-and-stretch": "ambiguous markup the original mis-compiles",
+    "duplicate-output": "one definition per name (§4)",
+    "duplicate-name": "a block importing one name twice (§7)",
+    "bad-name": "'.'/'$' are reserved (§4)",
+    "root-io-without-dim": "a graph input/output needs its shape (the original raises)",
+    "unknown-init": "the original raises on an unknown init",
+    "init-args": "the original raises on init_args of the wrong length",
+    "non-finite-init": "an initial value that is not finite",
+    "shared-dims-differ": "§9.11: dims that really differ are an error; ONNX only sees the first",
+    "missing-source": "no file to inline", "source-cycle": "no finite model", "sourced-without-name": "no prefix",
+    "sourced-with-children": "the original ignores the children: an error here",
+    "stretch-without-io": "the original raises: a stretched block must list its imports",
+    "no-exports": "a graph without outputs: nothing to run (onnxruntime refuses it to load)",
+}
+# (code, message pattern): stricter than onnxruntime on purpose, with the reason
+ALLOWED_MESSAGES = [
+    ("bad-axis", r"repeat an axis", "onnxruntime ignores a repeated axis, ONNX does not define it and torch "
+     "refuses it (the model could not train)"),
+    ("shape-mismatch", r"PRelu: the slope .* does not broadcast to X", "ONNX: PRelu's slope broadcasts to X one "
+     "way and the output has X's shape; onnxruntime broadcasts both ways, so its output would contradict ONNX's "
+     "own shape inference"),
+]
+# environment limits, not verdicts on the markup
+SKIP_PATTERNS = [r"need a working torchvision"]
+
+
+def allowed(d) -> bool:
+    return d.code in ALLOWED or any(d.code == c and re.search(p, d.message) for c, p, _ in ALLOWED_MESSAGES)
+
+
+@dataclass
+class Verdict:
+    category: str
+    detail: str = ""
+    codes: tuple[str, ...] = ()
+
+
+def _session(model: onnx.ModelProto):
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.log_severity_level = 4
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    return ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+
+
+def _unsupported(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("not_implemented", "not implemented", "could not find an implementation",
+                                   "no registered implementation"))
+
+
+def feeds_for(model: onnx.ModelProto, given: dict, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for vi in model.graph.input:
+        if vi.name in given:
+            out[vi.name] = np.asarray(given[vi.name])
+            continue
+        tt = vi.type.tensor_type
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type)
+        shape = [d.dim_value if d.HasField("dim_value") else 2 for d in tt.shape.dim]
+        if dtype == np.bool_:
+            out[vi.name] = rng.random(shape) < 0.5
+        elif np.issubdtype(dtype, np.integer):
+            out[vi.name] = rng.integers(0, 2, shape).astype(dtype)
+        else:
+            out[vi.name] = rng.normal(size=shape).astype(dtype)
+    return out
+
+
+def judge(folder: str, given_feeds: dict | None = None) -> Verdict:
+    from agrippa.sema.analysis import analyze
+
+    try:
+        an = analyze(folder, strict=True)
+    except Exception:
+        return Verdict("crash", traceback.format_exc(limit=6))
+    errors = an.errors
+    if errors or an.graph is None:
+        return _judge_red(an)
+    return _judge_green(folder, an, given_feeds or {})
+
+
+# -- red ----------------------------------------------------------------------------------------
+
+
+def _build_anyway(an) -> onnx.ModelProto:
+    from agrippa.backend.compile import _output_dims
+    from agrippa.backend.onnx_export import build_model, param_values
+
+    values, _ = param_values(an.graph, {}, np.random.default_rng(0))
+    return build_model(an.graph, values, output_dims=_output_dims(an))
+
+
+def _judge_red(an) -> Verdict:
+    codes = tuple(sorted({d.code for d in an.errors}))
+    first = an.errors[0].message if an.errors else "no graph"
+    ok = all(allowed(d) for d in an.errors)
+    if an.graph is None:
+        return Verdict("red-allowed" if ok else "red-unbuilt", first, codes)
+    try:
+        model = _build_anyway(an)
+    except Exception as e:
+        return Verdict("red-allowed" if ok else "red-unbuilt", f"{first} (unbuildable: {e!r:.200})", codes)
+    try:
+        onnx.checker.check_model(model, full_check=True)
+        sess = _session(model)
+        sess.run(None, feeds_for(model, {}))
+    except Exception as e:
+        return Verdict("red-ok", f"{first} | onnx: {str(e)[:200]}", codes)
+    if ok:
+        return Verdict("red-allowed", first, codes)
+    return Verdict("false-red", "; ".join(f"[{d.code}] {d.message}" for d in an.errors)[:600], codes)
+
+
+# -- green --------------------------------------------------------------------------------------
+
+
+def _np_name(dtype) -> str | None:
+    from agrippa.sema.dtypes import np_dtype_name
+
+    return np_dtype_name(np.asarray([], dtype=dtype).dtype)
+
+
+def _with_intermediates(model: onnx.ModelProto, graph) -> tuple[onnx.ModelProto, list[str]]:
+    from agrippa.sema.dtypes import ELEM_TYPE_CODES
+
+    ext = onnx.ModelProto()
+    ext.CopyFrom(model)
+    have = {o.name for o in ext.graph.output} | {i.name for i in ext.graph.input}
+    extra = []
+    for t in graph.tensors.values():
+        if t.kind in ("value", "concat") and t.name not in have and t.name not in graph.untyped and t.producer:
+            ext.graph.output.append(onnx.helper.make_tensor_value_info(
+                t.name, ELEM_TYPE_CODES.get(t.dtype, onnx.TensorProto.FLOAT), None))
+            extra.append(t.name)
+    return ext, extra
+
+
+NONDETERMINISTIC = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial",
+                    "Bernoulli"}
+
+
+def _judge_green(folder: str, an, given: dict) -> Verdict:
+    from agrippa.backend.compile import compile_project
+
+    out = os.path.join(folder, "model.onnx")
+    try:
+        compile_project(folder, out, seed=0)
+        model = onnx.load(out)
+    except Exception:
+        return Verdict("false-green-compile-crash", traceback.format_exc(limit=4))
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except Exception as e:
+        return Verdict("false-green-checker", str(e)[:600])
+    feeds = feeds_for(model, given)
+    ext, extra = _with_intermediates(model, an.graph)
+    try:
+        sess = _session(ext)
+    except Exception as e:
+        try:
+            _session(model)
+        except Exception as e2:
+            return Verdict("skipped" if _unsupported(e2) else "false-green-ort-load", str(e2)[:600])
+        return Verdict("dtype-mismatch", f"an intermediate's type is refused: {str(e)[:500]}")
+    names = [o.name for o in ext.graph.output]
+    try:
+        got = sess.run(None, feeds)
+    except Exception as e:
+        return Verdict("skipped" if _unsupported(e) else "false-green-ort-run", str(e)[:600])
+    declared = {o.name: o.type.tensor_type.elem_type for o in model.graph.output}
+    for name, arr in zip(names, got):
+        arr = np.asarray(arr)
+        t = an.graph.tensors.get(name)
+        if t is None:
+            continue
+        actual = _np_name(arr.dtype)
+        if name in declared:
+            want = onnx.helper.tensor_dtype_to_np_dtype(declared[name])
+            if np.dtype(want) != arr.dtype:
+                return Verdict("dtype-mismatch", f"graph output {name}: declared {np.dtype(want)}, runs as {arr.dtype}")
+        if actual != t.dtype and name not in an.graph.untyped:
+            return Verdict("dtype-mismatch", f"{name}: inferred {t.dtype}, onnxruntime gives {actual}")
+        if t.shape is not None and (len(t.shape) != arr.ndim or any(
+                isinstance(d, int) and d != a for d, a in zip(t.shape, arr.shape))):
+            return Verdict("shape-mismatch", f"{name}: inferred {list(t.shape)}, onnxruntime gives {list(arr.shape)}")
+    if any(d.code == "untrainable-op" for d in an.diagnostics):
+        return Verdict("green-ok", "torch skipped: untrainable-op")
+    if any(n.op in NONDETERMINISTIC for n in an.graph.nodes):
+        return Verdict("green-ok", "nondeterministic")
+    if any(np.asarray(a).dtype.kind == "f" and not np.isfinite(a).all() for a in got):
+        # NaN/inf inside: runtimes may legitimately differ after it (argmax of NaN, ...)
+        return _judge_torch(model, feeds, got[:len(model.graph.output)], compare=False)
+    v = _judge_torch(model, feeds, got[:len(model.graph.output)])
+    if v.category == "torch-mismatch" and _near_tie(an.graph, dict(zip(names, got)) | feeds):
+        return Verdict("green-ok", "not compared: a discrete op meets a near-tie (" + v.detail[:100] + ")")
+    return v
+
+
+DISCRETE = {"Hardmax", "ArgMax", "ArgMin", "TopK", "Greater", "Less", "Equal", "GreaterOrEqual", "LessOrEqual",
+            "Floor", "Ceil", "Round", "Sign", "Mod", "Cast", "Unique", "NonZero"}
+
+
+def _near_tie(graph, values: dict) -> bool:
+    """Whether a discrete op's float input holds two values that are close but not equal (or
+    equal values from different computations): float rounding may then decide the result."""
+    for n in graph.nodes:
+        if n.op not in DISCRETE:
+            continue
+        for u in n.inputs:
+            a = values.get(u.tensor.name)
+            if a is None or np.asarray(a).dtype.kind != "f" or np.asarray(a).size < 1:
+                continue
+            a = np.sort(np.asarray(a, dtype=np.float64).ravel())
+            scale = max(1.0, float(np.abs(a).max()))
+            gaps = np.diff(a)
+            if a.size > 1 and (gaps < 1e-5 * scale).any():
+                return True
+            if n.op in ("Floor", "Ceil", "Round", "Cast", "Mod", "Sign") and (
+                    np.abs(a - np.round(a * 2) / 2) < 1e-5 * scale).any():
+                return True
+    return False
+
+
+def _tail(n: int = 3) -> str:
+    lines = [ln for ln in traceback.format_exc().strip().splitlines() if ln.strip()]
+    return " | ".join(lines[-n:])[-700:]
+
+
+def _judge_torch(model: onnx.ModelProto, feeds: dict, expected: list, compare: bool = True) -> Verdict:
+    import torch
+
+    from agrippa.backend.torch_bridge import onnx_to_torch
+
+    try:
+        module = onnx_to_torch(model).eval()
+    except Exception:
+        return Verdict("torch-convert-fail", _tail())
+    args = [torch.from_numpy(np.array(feeds[i.name])) for i in model.graph.input]
+    try:
+        res = module(*args)
+    except Exception:
+        tail = _tail()
+        if any(re.search(p, tail) for p in SKIP_PATTERNS):
+            return Verdict("skipped", tail)
+        return Verdict("torch-mismatch", "forward raised: " + tail)
+    res = list(res) if isinstance(res, (tuple, list)) else [res]
+    if len(res) != len(expected):
+        return Verdict("torch-mismatch", f"{len(res)} outputs, onnxruntime has {len(expected)}")
+    for o, r, e in zip(model.graph.output, res, expected):
+        if not compare:
+            break
+        g = r.detach().numpy() if isinstance(r, torch.Tensor) else np.asarray(r)
+        e = np.asarray(e)
+        if g.shape != e.shape:
+            return Verdict("torch-mismatch", f"{o.name}: torch shape {g.shape}, onnxruntime {e.shape}")
+        if g.dtype != e.dtype:
+            return Verdict("torch-mismatch", f"{o.name}: torch dtype {g.dtype}, onnxruntime {e.dtype}")
+        if e.dtype.kind in "fc":
+            fin = np.isfinite(e)
+            scale = float(np.abs(e[fin]).max()) if fin.any() else 1.0
+            if not np.allclose(g[fin], e[fin], rtol=1e-4, atol=1e-4 * max(1.0, scale)):
+                worst = float(np.abs(g[fin].astype(np.float64) - e[fin]).max())
+                return Verdict("torch-mismatch", f"{o.name}: max |torch - onnxruntime| = {worst:.3g}")
+        elif not np.array_equal(g, e):
+            return Verdict("torch-mismatch", f"{o.name}: {int((g != e).sum())} of {e.size} entries differ")
+    params = [p for p in module.parameters() if p.requires_grad]
+    diff = [r for r in res if isinstance(r, torch.Tensor) and r.is_floating_point() and r.requires_grad]
+    if not params or not diff:
+        return Verdict("green-ok", "no backward: nothing trainable reaches an output")
+    try:
+        opt = torch.optim.SGD(params, lr=1e-3)
+        loss = sum(torch.nan_to_num(r, 0.0, 0.0, 0.0).float().sum() for r in diff)
+        loss.backward()
+        opt.step()
+    except Exception:
+        return Verdict("backward-fail", _tail())
+    return Verdict("green-ok")
