@@ -10,6 +10,13 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 # torch==2.13.0 is pinned in pyproject's [train] extra: it installs the CPU build from local disk.
 .venv/bin/python -m pip install -q -e ".[train,dev]"
+# the graph view (`agrippa view`, the editors' graph): TypeScript + elkjs, bundled into
+# compiler/agrippa/resources/graph-view.js
+if command -v npm >/dev/null; then
+  (cd graph-view && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+else
+  echo "npm not found: \`agrippa view\` needs graph-view built (cd graph-view && npm ci && npm run build)" >&2
+fi
 if [ "${AGRIPPA_SKIP_DEMO:-0}" != 1 ]; then
   echo "== agrippa check examples/linreg"
   .venv/bin/agrippa check examples/linreg

@@ -12,6 +12,9 @@ if command -v npm >/dev/null && [ -d vscode-extension/node_modules ]; then
   echo "== VS Code extension unit tests"
   (cd vscode-extension && npm test)
 fi
+if command -v npm >/dev/null && [ ! -f compiler/agrippa/resources/graph-view.js ]; then
+  (cd graph-view && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+fi
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== import-linter (the layers of ARCHITECTURE.md)"

@@ -106,6 +106,8 @@ EXTRA = {
     # code: (severity, files, options); options: bindings, target ("." analyses the folder),
     # compile (compile_project instead of analyze), fix (the new text of the first fix's edit)
     "xml-empty": (Severity.ERROR, {"main.agr": "⟦ ⟧"}, {}),
+    "no-exports": (Severity.WARNING, {"main.agr": '<⟦model⟧><import from="x" dim="[2]"/><block><node op="Relu">'
+                                    '<input src="x"/><output name="y"/></node></block></model>'}, {}),
     "untrainable-op": (Severity.WARNING, {
         "main.agr": f'<model>{IO}<block><node op="⟦RandomNormalLike⟧"><input src="x"/><output name="y"/></node>'
                     '</block></model>'}, {}),

@@ -18,7 +18,7 @@ from fuzz.oracle import DISAGREEMENTS  # noqa: E402
 from fuzz.run import format_counts, make, run_batch, timed  # noqa: E402
 
 SEED = 2026
-N = int(os.environ.get("AGRIPPA_FUZZ_N", "300"))
+N = int(os.environ.get("AGRIPPA_FUZZ_N", "400"))
 
 
 def test_seeded_batch_has_no_disagreements() -> None:

@@ -105,8 +105,10 @@ def test_constant_input_of_the_first_node_is_read_before_use(tmp_path) -> None:
 
 
 # -- check (sema) -------------------------------------------------------------------------------------
-def test_a_model_without_exports_is_an_error(tmp_path) -> None:
+def test_a_model_without_exports_is_an_error_when_compiling(tmp_path) -> None:
     assert "no-exports" in error_codes(tmp_path, X23, '<node op="Relu"><input src="x"/><output name="y"/></node>', "")
+    warned = analyze(str(tmp_path)).diagnostics  # while editing: a warning
+    assert [d.severity.name for d in warned if d.code == "no-exports"] == ["WARNING"]
 
 
 def test_pool_pads_must_be_smaller_than_the_kernel(tmp_path) -> None:
@@ -161,3 +163,22 @@ def test_prelu_slope_broadcasts_one_way(tmp_path) -> None:
 def test_a_sequence_cannot_be_a_graph_output(tmp_path) -> None:
     assert "type-mismatch" in error_codes(tmp_path, X23, '<node op="SplitToSequence"><input src="x"/>'
                                           '<output name="y"/></node>', Y)
+
+
+def test_stft_onesided_by_default(tmp_path) -> None:
+    """ONNX's inference reads a missing onesided as 0; onnxruntime (and the spec) as 1."""
+    green(tmp_path, '<import from="s" dim="[2, 16, 1]"/><import from="w" dim="[6]"/>',
+          '<node op="STFT" frame_step="4" frame_length="6"><input src="s"/><input src="w"/><output name="y"/></node>',
+          '<export from="y" dim="[2, 3, 4, 2]"/>', opset=18)
+
+
+def test_mean_variance_normalization_axes_fit_the_rank(tmp_path) -> None:
+    """The default axes [0, 2, 3] need rank 4."""
+    assert "bad-axis" in error_codes(tmp_path, X23, '<node op="MeanVarianceNormalization"><input src="x"/>'
+                                     '<output name="y"/></node>', Y)
+
+
+def test_float64_layer_norm_with_a_frozen_scale_and_no_bias(tmp_path) -> None:
+    green(tmp_path, '<import from="x" dim="[2, 3]" type="float64"/>',
+          '<node op="LayerNormalization"><input src="x"/><params name="g" dim="[3]" type="float64" frozen="yes" '
+          'init="ones"/><output name="y"/></node>', '<export from="y" dim="[2, 3]" type="float64"/>', opset=17)

@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest_lsp
+from lsp import helpers  # noqa: F401  (the client answers the server's requests, as editors do)
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from agrippa_lsp.convert import path_to_uri
-from lsp import helpers  # noqa: F401  (the client answers the server's requests, as editors do)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -141,7 +141,7 @@ def test_vscode_graph(tmp_path):
     settings = {"agrippa.server.python": harness.PYTHON, "security.workspace.trust.enabled": False,
                 "telemetry.telemetryLevel": "off", "update.mode": "none", "extensions.autoCheckUpdates": False,
                 "workbench.startupEditor": "none", "workbench.tips.enabled": False, "chat.disableAIFeatures": True,
-                "git.enabled": False}
+                "git.enabled": False, "agrippa.trace.server": "messages"}
     (data / "User" / "settings.json").write_text(json.dumps(settings))
     port = harness.free_port()
     with open(out_dir / "code-server.log", "w") as cs_log:

@@ -127,3 +127,14 @@ def test_the_parser_is_linear_on_long_lines():
         assert not sf.diagnostics and len(sf.all) > n // len(NODE)
     print(f"one line: 1 MB {times[1_000_000]:.2f} s, 5 MB {times[5_000_000]:.2f} s")
     assert times[5_000_000] < 8 * max(times[1_000_000], 0.05)
+
+
+@pytest.mark.parametrize("char", ["\ud800", "\u202e"])
+def test_an_edit_that_adds_a_special_character_is_reported_like_a_full_parse(char):
+    body = "".join(f'<node op="Relu"><input src="x{i}"/><output name="y{i}"/></node>\n' for i in range(300))
+    old = parse("/x/main.agr", f"<model>\n{body}</model>\n")
+    assert not old.diagnostics
+    text = old.text.replace('name="y150"', f'name="y1{char}50"')
+    new = parse("/x/main.agr", text, previous=old)
+    full = parse("/x/main.agr", text)
+    assert [(d.code, d.range) for d in new.diagnostics] == [(d.code, d.range) for d in full.diagnostics] != []

@@ -71,3 +71,22 @@ def test_fsdp_on_two_processes_matches_one_and_resumes_on_one(tmp_path: Path) ->
     w1, w2 = load_weights(single / "weights.safetensors"), load_weights(sharded / "weights.safetensors")
     for k in w1:
         np.testing.assert_allclose(w2[k], w1[k], rtol=1e-4, atol=1e-6)
+
+
+def test_multi_node_flags_reach_torchrun(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from agrippa.train import dist
+    from agrippa.train.cli import main as train_main
+
+    cmd, env = dist.torchrun_command(4, ["proj"], nnodes="2", rdzv_endpoint="head:29400", rdzv_id="job7")
+    assert cmd[cmd.index("torch.distributed.run") + 1:] == [
+        "--rdzv-backend=c10d", "--rdzv-endpoint=head:29400", "--nnodes=2", "--rdzv-id=job7",
+        "--nproc-per-node=4", "-m", "agrippa.train", "proj"]
+    assert "--standalone" not in cmd and env["AGRIPPA_LAUNCHED"] == "1"
+    cmd, env = dist.torchrun_command(2, ["proj"])
+    assert "--standalone" in cmd and env["MASTER_ADDR"] == "127.0.0.1"
+    seen = {}
+    monkeypatch.setattr(dist, "launch", lambda nproc, argv, **kw: seen.update(nproc=nproc, argv=argv, **kw) or 0)
+    proj = project(tmp_path / "p", "fsdp")
+    assert train_main([str(proj), "--nproc", "2", "--nnodes", "2", "--rdzv-endpoint", "head:29400"]) == 0
+    assert seen == {"nproc": 2, "argv": [str(proj)], "nnodes": "2", "rdzv_endpoint": "head:29400",
+                    "rdzv_id": None}

@@ -35,7 +35,7 @@ def _json_with_display(diags: list[Diagnostic]) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from agrippa.sema.analysis import analyze
 
-    an = analyze(args.path, bindings=dict(args.bind), index=args.index, profile=args.profile)
+    an = analyze(args.path, bindings=dict(args.bind), index=args.index, profile=args.profile, dynamic=args.dynamic)
     print_diagnostics(an.diagnostics, args.format)
     if args.format == "text":
         n_err = len(an.errors)
@@ -50,7 +50,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     try:
         res = compile_project(args.path, args.output, bindings=dict(args.bind), index=args.index,
                               profile=args.profile, reinit=args.reinit, write_weights=not args.no_weights,
-                              seed=args.seed, external_data=True if args.external_data else None)
+                              seed=args.seed, external_data=True if args.external_data else None,
+                              dynamic=args.dynamic)
     except CompileError as e:
         print_diagnostics([d for d in e.diagnostics if d.severity <= Severity.WARNING])
         return 1
@@ -77,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--bind", action="append", type=parse_binding, default=[], metavar="NAME=VALUE",
                         help="bind var(NAME) (repeatable; over agrippa.toml's bindings)")
         sp.add_argument("--profile", help="a [profiles.NAME] of agrippa.toml")
+        sp.add_argument("--dynamic", action="append", default=[], metavar="NAME",
+                        help="a dim chosen at run time, e.g. batch: symbolic, ONNX dim_param when compiled "
+                             "(repeatable; with [model] dynamic of agrippa.toml)")
 
     c = sub.add_parser("check", help="report diagnostics")
     common(c)

@@ -56,7 +56,11 @@ function getElk(): InstanceType<typeof ELK> {
 
 /** Start elkjs (compile its worker) before the first layout is asked for. */
 export function warmUp(): void {
-  getElk();
+  try {
+    getElk();
+  } catch (e) {
+    console.error('agrippa graph: elkjs did not start', e);  // the first layout reports it
+  }
 }
 
 export function nodeSize(n: GNode): [number, number] {

@@ -55,6 +55,13 @@ const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`,
     log(`${fileName} open`);
     await page.locator('.statusbar-item', { hasText: /profile/ }).first().waitFor({ timeout: T }).catch(() => undefined);
     await runCommand('Agrippa: Show Model Graph');
+    if (process.env.AGRIPPA_DEBUG_FRAMES) {
+      await page.waitForTimeout(15000);
+      for (const f of page.frames()) {
+        const body = await f.evaluate(() => { let w = ''; try { new Worker(URL.createObjectURL(new Blob(['1']))); w = 'worker ok'; } catch (e) { w = 'worker ' + e; } let fn = ''; try { new Function('1'); fn = 'eval ok'; } catch (e) { fn = 'eval ' + e; } return (window.AgrippaGraphView ? 'LOADED ' : 'NOTLOADED ') + w + ' / ' + fn + ' ' + (document.querySelector('.agv-status') || {}).textContent; }).catch((e) => 'ERR ' + e);
+        log('frame', f.url().slice(0, 120), body.replace(/\s+/g, ' '));
+      }
+    }
     const outer = page.frameLocator('iframe.webview.ready').first();
     const view = outer.frameLocator('#active-frame');
     const groups = view.locator('.agv-item.agv-group');

@@ -194,7 +194,7 @@ def _judge_green(folder: str, an, given: dict) -> Verdict:
         compile_project(folder, out, seed=0)
         model = onnx.load(out)
     except Exception:
-        return Verdict("false-green-compile-crash", traceback.format_exc(limit=4))
+        return Verdict("false-green-compile-crash", _tail(4))
     try:
         onnx.checker.check_model(model, full_check=True)
     except Exception as e:
@@ -273,6 +273,24 @@ def _tail(n: int = 3) -> str:
     return " | ".join(lines[-n:])[-700:]
 
 
+def _rounding_noise(module, args: list, k: int) -> np.ndarray | None:
+    """|float32 - float64| of output k, the same module run in double precision."""
+    import copy
+
+    import torch
+
+    try:
+        m64 = copy.deepcopy(module).double()
+        a64 = [a.double() if a.is_floating_point() else a for a in args]
+        with torch.no_grad():
+            r32, r64 = module(*args), m64(*a64)
+        r32 = list(r32) if isinstance(r32, (tuple, list)) else [r32]
+        r64 = list(r64) if isinstance(r64, (tuple, list)) else [r64]
+        return np.abs(r32[k].double().numpy() - r64[k].numpy())
+    except Exception:
+        return None
+
+
 def _judge_torch(model: onnx.ModelProto, feeds: dict, expected: list, compare: bool = True) -> Verdict:
     import torch
 
@@ -293,7 +311,7 @@ def _judge_torch(model: onnx.ModelProto, feeds: dict, expected: list, compare: b
     res = list(res) if isinstance(res, (tuple, list)) else [res]
     if len(res) != len(expected):
         return Verdict("torch-mismatch", f"{len(res)} outputs, onnxruntime has {len(expected)}")
-    for o, r, e in zip(model.graph.output, res, expected):
+    for k, (o, r, e) in enumerate(zip(model.graph.output, res, expected)):
         if not compare:
             break
         g = r.detach().numpy() if isinstance(r, torch.Tensor) else np.asarray(r)
@@ -307,6 +325,9 @@ def _judge_torch(model: onnx.ModelProto, feeds: dict, expected: list, compare: b
             scale = float(np.abs(e[fin]).max()) if fin.any() else 1.0
             if not np.allclose(g[fin], e[fin], rtol=1e-4, atol=1e-4 * max(1.0, scale)):
                 worst = float(np.abs(g[fin].astype(np.float64) - e[fin]).max())
+                noise = _rounding_noise(module, args, k)
+                if noise is not None and worst <= 10 * noise[fin].max():
+                    continue  # ill-conditioned: float32 itself is that far from float64
                 return Verdict("torch-mismatch", f"{o.name}: max |torch - onnxruntime| = {worst:.3g}")
         elif not np.array_equal(g, e):
             return Verdict("torch-mismatch", f"{o.name}: {int((g != e).sum())} of {e.size} entries differ")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from pathlib import Path
 
 from ide.projects import SOURCED_PROJECT  # noqa: F401  (the tests open it)
@@ -122,3 +123,21 @@ async def open_project(client: LanguageClient, root: Path, files: dict[str, str]
     uri = open_file(client, root / name)
     await diagnostics_for(client, uri)
     return uri, files[name]
+
+
+# -- positions as an editor counts them ------------------------------------------------------
+def units_of(s: str, encoding: str) -> int:
+    """The length of `s` in the encoding's code units (LSP's `utf-8`, `utf-16`, `utf-32`)."""
+    if encoding == lsp.PositionEncodingKind.Utf8:
+        return len(s.encode("utf-8", "surrogatepass"))
+    if encoding == lsp.PositionEncodingKind.Utf16:
+        return len(s.encode("utf-16-le", "surrogatepass")) // 2
+    return len(s)
+
+
+def client_position(text: str, offset: int, encoding: str) -> lsp.Position:
+    """What an editor calls `offset`: lines end at \\n, \\r\\n or \\r only, columns in the
+    encoding's units."""
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    line = max(i for i, s in enumerate(starts) if s <= offset)
+    return lsp.Position(line=line, character=units_of(text[starts[line]:offset], encoding))

@@ -7,7 +7,6 @@ columns count UTF-16 (or UTF-8) code units.
 from __future__ import annotations
 
 import random
-import re
 
 import pytest
 from lsprotocol import types as lsp
@@ -18,23 +17,10 @@ from agrippa_lsp.positions import Units
 from agrippa_lsp.transport import MAX_BODY, content_length
 from agrippa_lsp.workspace import LspTextDocument, split_lines
 
+from .helpers import client_position
+
 ENCODINGS = [lsp.PositionEncodingKind.Utf16, lsp.PositionEncodingKind.Utf8, lsp.PositionEncodingKind.Utf32]
 PIECES = ["a", "<b/>", " ", "\n", "\r\n", "\r", "\f", "\u2028", "\u2029", "\u0085", "\v", "\x1c", "😀", "é", "中"]
-
-
-def _units(s: str, enc: str) -> int:
-    if enc == lsp.PositionEncodingKind.Utf8:
-        return len(s.encode("utf-8"))
-    if enc == lsp.PositionEncodingKind.Utf16:
-        return len(s.encode("utf-16-le")) // 2
-    return len(s)
-
-
-def client_position(text: str, offset: int, enc: str) -> lsp.Position:
-    """What an editor calls `offset`: LSP lines, columns in the encoding's units."""
-    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
-    line = max(i for i, s in enumerate(starts) if s <= offset)
-    return lsp.Position(line=line, character=_units(text[starts[line]:offset], enc))
 
 
 def _cut(text: str, rng: random.Random) -> int:

@@ -43,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): AgrippaApi {
     languageChanged: () => profile.refresh(),
   });
   server = srv;
-  const graphs = new GraphViews(context.extensionUri, () => srv.readyClient(), log);
+  const graphs = new GraphViews(context.extensionUri, () => srv.ensureClient(), log);
   context.subscriptions.push(graphs);
 
   context.subscriptions.push(

@@ -12,6 +12,7 @@ const DEBOUNCE_MS = 250;
 
 interface GraphClient {
   sendRequest<R>(method: string, params: unknown): Promise<R>;
+  isRunning(): boolean;
 }
 type Graph = { errors: number; diagnostics?: unknown[]; root: GroupLike; index: string };
 type GroupLike = { nodes: { id: string; errors: number }[]; children: GroupLike[] };
@@ -58,6 +59,7 @@ export class GraphViews implements vscode.Disposable {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ready = false;
   private seq = 0;
+  private retries = 0;
   private readonly subs: vscode.Disposable[] = [];
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly client: () => Promise<GraphClient | undefined>,
@@ -116,7 +118,11 @@ export class GraphViews implements vscode.Disposable {
     if (!panel || !uri || !this.ready) return;
     const mine = ++this.seq;
     const client = await this.client();
-    if (!client) return;
+    if (!client || !client.isRunning()) {  // still starting: try again shortly
+      if (this.retries++ < 120) this.schedule(500);
+      return;
+    }
+    this.retries = 0;
     let got: { graph: Graph | null } | undefined;
     try {
       got = await client.sendRequest<{ graph: Graph | null }>(GRAPH_REQUEST, { uri: uri.toString() });

@@ -56,9 +56,11 @@ def compile_project(path: str, out: str | None = None, *, bindings: dict | None 
                     index: str | None = None, profile: str | None = None, reinit: bool = False,
                     write_weights: bool = True, producer: str | None = None, graph_name: str | None = None,
                     seed: int | None = None, external_data: bool | None = None,
-                    progress: Callable[[str, float], None] | None = None) -> CompileResult:
+                    progress: Callable[[str, float], None] | None = None,
+                    dynamic: tuple[str, ...] | list[str] = ()) -> CompileResult:
     """Compile the project at `path` to ONNX; raises CompileError with diagnostics on errors,
-    OutputError (one line) when `out` must not or cannot be written.
+    OutputError (one line) when `out` must not or cannot be written. `dynamic` dims (with
+    `[model] dynamic`) are written as ONNX dim_param: the model runs at any size of them.
 
     Stored weights are never lost: entries the markup no longer uses are kept in the
     weights file (and reported), and a file over the loading budget is refused."""
@@ -70,7 +72,8 @@ def compile_project(path: str, out: str | None = None, *, bindings: dict | None 
             progress(stage, frac)
 
     report("analysing", 0.0)
-    an = analyze(path, bindings=bindings, index=index, profile=profile, strict=True, weights=False)  # data checked below
+    an = analyze(path, bindings=bindings, index=index, profile=profile, strict=True, weights=False,  # data checked below
+                 dynamic=dynamic)
     if an.errors or an.graph is None:
         raise CompileError(an.diagnostics)
     graph = an.graph

@@ -21,6 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 from agrippa.backend.initializers import FRAME, frame_of, initial_value, stored_value
 from agrippa.sema.dtypes import ELEM_TYPE_CODES, ONNX_TYPES
 from agrippa.sema.ir import Graph, Tensor
+from agrippa.sema.shapes import format_dim
 
 EXTERNAL_DATA_THRESHOLD = 1_800_000_000  # bytes of initializers above which data goes beside the model
 EXTERNAL_MIN_BYTES = 1024  # smaller initializers stay inside the model file even with external data
@@ -36,6 +37,12 @@ _ITEMSIZE = {
     TensorProto.BOOL: 1, TensorProto.COMPLEX64: 8, TensorProto.COMPLEX128: 16,
 }
 _MODEL_GRAPH, _GRAPH_INITIALIZER, _TENSOR_RAW_DATA = 7, 5, 9  # field numbers in onnx.proto
+
+
+EXPLICIT_DEFAULTS = {"STFT": {"onesided": 1}}
+"""Attributes written out even at their default: ONNX's shape inference reads a missing STFT
+`onesided` as 0 (the schema's default is 1, which onnxruntime uses), and the checker would
+then refuse the true output shape."""
 
 
 def param_values(graph: Graph, weights: dict[str, np.ndarray], rng: np.random.Generator,
@@ -56,10 +63,16 @@ def param_values(graph: Graph, weights: dict[str, np.ndarray], rng: np.random.Ge
 
 
 def _value_info(t: Tensor, dims: tuple | None = None) -> onnx.ValueInfoProto:
+    """A tensor's type; a symbolic dim (a dynamic dim such as `batch`, or `2*batch`) is a dim_param."""
     shape = dims if dims is not None else t.shape
     if shape is not None:
-        shape = [d if isinstance(d, int) else str(d) for d in shape]
+        shape = [d if isinstance(d, int) or d is None else format_dim(d) for d in shape]
     return helper.make_tensor_value_info(t.name, ELEM_TYPE_CODES.get(t.dtype, TensorProto.FLOAT), shape)
+
+
+def _known(shape: tuple) -> bool:
+    """Every dim known: a number, or an expression in dynamic dims (a dim_param)."""
+    return all(isinstance(d, int) or hasattr(d, "free_symbols") for d in shape)
 
 
 def build_model(graph: Graph, values: dict[str, np.ndarray], producer: str = "Unknown",
@@ -71,6 +84,9 @@ def build_model(graph: Graph, values: dict[str, np.ndarray], producer: str = "Un
         proto = helper.make_node(n.op, [u.tensor.name for u in n.inputs], [t.name for t in n.outputs],
                                  name=n.name, domain=n.domain or None)
         proto.attribute.extend(attrs)
+        for name, value in EXPLICIT_DEFAULTS.get(n.op, {}).items():
+            if name not in n.attributes:
+                proto.attribute.append(helper.make_attribute(name, value))
         nodes.append(proto)
     inputs = [_value_info(t, t.declared) for t in graph.inputs]
     outputs = []
@@ -89,7 +105,7 @@ def build_model(graph: Graph, values: dict[str, np.ndarray], producer: str = "Un
     value_info = [_value_info(t) for t in graph.tensors.values()
                   if t.kind in ("value", "concat") and t.name not in io_names and t.shape is not None
                   and t.name not in graph.untyped
-                  and all(isinstance(d, int) for d in t.shape)]
+                  and (_known(t.shape) if graph.dynamic else all(isinstance(d, int) for d in t.shape))]
     g = helper.make_graph(nodes, graph_name, inputs, outputs, value_info=value_info)
     model = helper.make_model(g, producer_name=producer, opset_imports=[helper.make_opsetid("", graph.opset)])
     # initializers are filled in place: make_graph/make_model would copy each one

@@ -71,6 +71,8 @@ _ROWS: list[tuple] = [
     ("unbound-var", ERR, "the var()/expr() name", "a name with no binding (an error when compiling; symbolic in the editor)", "add a binding to agrippa.toml", "values"),
     ("bad-dim", ERR, "the dim value", "a dim that is not a list of whole numbers", "", "values"),
     ("bad-count", ERR, "the rep/stretch value", "a rep or stretch count that is not a whole number ≥ 1", "", "values"),
+    ("dynamic-dim-in-attribute", ERR, "the dynamic name in the value", "a dynamic dim ([model] dynamic, --dynamic) used where the compiled model needs a number: an op attribute (a Reshape's literal shape), init_args, a rep/stretch count", "", "values"),
+    ("dynamic-dim-in-params", ERR, "the dynamic name in the params dim", "a parameter's dim uses a dynamic dim: parameters (initializers) have fixed shapes", "", "values"),
     # phase "expand": blocks, nodes, names
     ("bad-root", ERR, "the root tag name", "the index root is not <model>, or a sourced root not <model>/<block>", "", "expand"),
     ("unknown-op", ERR, "the op value", "an op the ONNX catalog of the project's opset does not have", "replace with a close op name", "expand"),
@@ -101,7 +103,7 @@ _ROWS: list[tuple] = [
     ("renamed-value", WARN, "the output's name value", "a value renamed because a parameter, input or constant has its ONNX name (the original would write an invalid model)", "", "expand"),
     ("duplicate-onnx-name", ERR, "the second name or from value", "two parameters, inputs or constants with one ONNX name: the model would be invalid", "", "expand"),
     # phase "check": the checker over trees and IR
-    ("no-exports", ERR, "the model tag name", "an index <model> without a root <export>: the graph would have no output (onnxruntime refuses it)", "", "check"),
+    ("no-exports", WARN, "the model tag name", "an index <model> without a root <export>: the graph would have no output, which onnxruntime refuses (an error when compiling)", "", "check"),
     ("root-io-without-dim", ERR, "the import/export tag name", "a model-root import or export without dim", "", "check"),
     ("dims-for-dim", WARN, "the dims attribute name", "`dims` written where `dim` was meant", "rename to dim", "check"),
     ("unknown-init", ERR, "the init value", "an init kind that does not exist", "replace with a close init kind", "check"),

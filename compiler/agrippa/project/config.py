@@ -6,6 +6,7 @@ A project is a folder of `.agr`/`.xml` files with an optional `agrippa.toml`:
     index = "gpt.agr"           # the main file (default: see `find_index`)
     opset = 13                  # ONNX opset, 13 to the installed onnx's highest
     weights = "weights.safetensors"  # default: weights.pkl if present, else weights.safetensors
+    dynamic = ["batch"]         # dims chosen at run time: symbolic in check, ONNX dim_param when compiled
 
     [bindings]                  # default values for var()
     ntokens = 64
@@ -25,6 +26,7 @@ Only files under the project folder (after symlinks) and the `[project] roots` a
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +64,7 @@ class Config:
     index: str | None = None
     opset: int = DEFAULT_OPSET
     weights: str | None = None
+    dynamic: list[str] = field(default_factory=list)  # [model] dynamic: dims chosen at run time
     bindings: dict[str, object] = field(default_factory=dict)
     profiles: dict[str, dict[str, object]] = field(default_factory=dict)
     train: dict = field(default_factory=dict)
@@ -118,8 +121,6 @@ def load_config(project_dir: str, text: str | None = None) -> Config:
         msg = getattr(e, "msg", str(e))
         line, col = getattr(e, "lineno", None), getattr(e, "colno", None)
         if line is None:  # Python 3.11 puts the position only in the message
-            import re
-
             m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
             line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
             msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
@@ -154,8 +155,11 @@ def load_config(project_dir: str, text: str | None = None) -> Config:
                     cfg.weights = v
                 else:
                     bad("model.weights", "model.weights must name a .safetensors or .pkl file")
+            elif k == "dynamic":
+                cfg.dynamic = _read_dynamic(v, text, path, cfg.diagnostics, bad)
             else:
-                bad(f"model.{k}", f"unknown key '{k}' in [model] (known: index, opset, weights)", Severity.WARNING)
+                bad(f"model.{k}", f"unknown key '{k}' in [model] (known: index, opset, weights, dynamic)",
+                    Severity.WARNING)
     _read_project(cfg, project_dir, data.get("project", {}), bad)
     cfg.bindings = _read_bindings(data.get("bindings", {}), "bindings", bad)
     profiles = data.get("profiles", {})
@@ -164,7 +168,36 @@ def load_config(project_dir: str, text: str | None = None) -> Config:
             cfg.profiles[name] = _read_bindings(table, f"profiles.{name}", bad)
     train = data.get("train", {})
     cfg.train = train if isinstance(train, dict) else {}
+    for name in cfg.dynamic:
+        if name in cfg.bindings:
+            bad(f"bindings.{name}", f"binding '{name}' is not used: '{name}' is a dynamic dim ([model] dynamic)",
+                Severity.WARNING)
     return cfg
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _read_dynamic(v: object, text: str, path: str, out: list[Diagnostic], bad) -> list[str]:
+    """[model] dynamic: a list of names (`["batch"]`), each reported at its place when wrong."""
+    if not isinstance(v, list):
+        bad("model.dynamic", 'model.dynamic must be a list of dim names, e.g. ["batch"]')
+        return []
+    found = find_key(text, "model.dynamic")
+    value = found[1] if found is not None else None
+    line = text.split("\n")[value.start.line] if value is not None else ""
+    names: list[str] = []
+    for item in v:
+        if isinstance(item, str) and _NAME.fullmatch(item) and item not in names:
+            names.append(item)
+            continue
+        shown = f'"{item}"' if isinstance(item, str) else str(item).lower() if isinstance(item, bool) else str(item)
+        at = line.find(shown, value.start.character) if value is not None else -1
+        rng = Range.of(value.start.line, at, value.start.line, at + len(shown)) if at >= 0 else \
+            toml_key_range(text, "model.dynamic")
+        why = "is named twice" if item in names else "is not a name (letters, digits, _)"
+        out.append(Diagnostic(path, rng, Severity.ERROR, "config", f"model.dynamic: {shown} {why}"))
+    return names
 
 
 def _read_project(cfg: Config, project_dir: str, table: object, bad) -> None:
@@ -248,8 +281,6 @@ def _root_is_model(path: str) -> bool:
     if data is None:
         return False
     head = data.decode("utf-8", errors="replace")
-    import re
-
     m = re.search(r"<([A-Za-z_][-\w]*)", re.sub(r"<!--.*?-->|<\?.*?\?>", "", head, flags=re.S))
     return bool(m and m.group(1) == "model")
 

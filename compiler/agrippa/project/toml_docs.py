@@ -24,6 +24,10 @@ MODEL_KEYS = (
     KeySpec("weights", "string", "the weights file (.safetensors or .pkl)", None, '"weights.safetensors"',
             default_text="weights.pkl if present, else weights.safetensors",
             schema={"pattern": r"\.(safetensors|pkl)$"}),
+    KeySpec("dynamic", "array", "dims chosen at run time, such as a batch size: symbolic in check and hover, "
+            "ONNX dim_param in the compiled model (write them var(batch) in dims; parameters cannot use them)",
+            [], '["batch"]',
+            schema={"items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}, "uniqueItems": True}),
 )
 PROJECT_KEYS = (
     KeySpec("roots", "array", "more folders whose files may be sourced", [], '["../shared-blocks"]',
@@ -35,7 +39,7 @@ PROJECT_KEYS = (
 )
 BINDING = KeySpec("*", "number|string", "a default value for var(NAME)", None, "64")
 TABLES: tuple[tuple[str, str, tuple[KeySpec, ...]], ...] = (
-    ("model", "the model: its index file, ONNX opset and weights file", MODEL_KEYS),
+    ("model", "the model: its index file, ONNX opset, weights file and dynamic dims", MODEL_KEYS),
     ("bindings", "default values for var(): name = number", ()),
     ("profiles", "named sets of bindings, layered over [bindings]: [profiles.NAME]", ()),
     ("project", "the file-access policy", PROJECT_KEYS),

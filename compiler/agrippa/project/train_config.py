@@ -349,3 +349,11 @@ def _check_source(spec: str, project_dir: str, callable_only: bool = False) -> s
     if not os.path.isfile(full):
         return f"{fname} not found in {project_dir}"
     return None
+
+
+def toml_keys() -> list[tuple[str, KeySpec]]:
+    """Every documented key of agrippa.toml, dotted ("train.lr", "model.opset", "bindings.*"),
+    with its spec: what an IDE serves as hover and completion (see `toml_docs`)."""
+    from agrippa.project.toml_docs import toml_keys as keys
+
+    return keys()

@@ -45,14 +45,16 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
             profile: str | None = None, strict: bool = False, provider: TextProvider | None = None,
             config: Config | None = None, files: dict[str, SourceFile] | None = None,
             shapes: bool = True, schema: bool = True,
-            previous: dict[str, SourceFile] | None = None, weights: bool = True) -> Analysis:
+            previous: dict[str, SourceFile] | None = None, weights: bool = True,
+            dynamic: tuple[str, ...] | list[str] = ()) -> Analysis:
     """Analyse the project containing `path` (a folder or a markup file).
 
     Bindings are layered: `[bindings]` of agrippa.toml, then the chosen profile, then
     `bindings`. With `strict` (compiling), unbound names are errors; otherwise they stay
     symbolic. `files` is a cache of parsed files reused across calls (the server's);
     `previous` holds earlier parses of files edited since, re-parsed incrementally.
-    With `weights`, the weights file's header is read and its shapes checked.
+    With `weights`, the weights file's header is read and its shapes checked. `dynamic`
+    names dims chosen at run time (with `[model] dynamic`): they stay symbolic, strict or not.
     """
     path = os.path.abspath(path)
     project_dir = path if os.path.isdir(path) else project_dir_of(path)
@@ -60,6 +62,9 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
         config = load_config(project_dir)
     merged = config.bindings_for(profile)
     merged.update(bindings or {})
+    dyn = frozenset(config.dynamic) | frozenset(dynamic)
+    for name in dyn:  # a dynamic dim is never bound
+        merged.pop(name, None)
     diags: list[Diagnostic] = list(config.diagnostics)
     if "train" in config.raw:  # [train] mistakes show in `agrippa check` and the editor too
         from agrippa.project.train_config import validate_train_config
@@ -97,7 +102,7 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
         def on_parse(sf: SourceFile) -> None:
             verdicts.update(prejudge([sf]))  # runs in a thread, without the GIL, beside the rest
 
-    opts = Options(bindings=merged, symbolic=not strict, opset=config.opset, provider=access,
+    opts = Options(bindings=merged, symbolic=not strict, dynamic=dyn, opset=config.opset, provider=access,
                    previous=previous, on_parse=on_parse)
     graph, expand_diags = expand(index_path, opts, files)
     result.graph = graph

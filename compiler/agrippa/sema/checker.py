@@ -87,6 +87,7 @@ def check(graph: Graph, options: Options) -> list[Diagnostic]:
                     fn(fc, el)
     for fn in GRAPH_RULES:
         fn(graph, out)
+    model_without_exports(graph, out, strict=not options.symbolic)
     return out
 
 
@@ -237,15 +238,14 @@ def unused_outputs(graph: Graph, out: list[Diagnostic]) -> None:
                               f"'{el.get('name')}' is never used", data={"tags": ["unnecessary"]}))
 
 
-@graph_rule
-def model_without_exports(graph: Graph, out: list[Diagnostic]) -> None:
-    """An index `<model>` without any root `<export>`: the ONNX graph would have no output,
-    and onnxruntime refuses such a model."""
+def model_without_exports(graph: Graph, out: list[Diagnostic], strict: bool) -> None:
+    """An index `<model>` without any root `<export>`: the ONNX graph would have no output, and
+    onnxruntime refuses such a model. A warning while editing, an error when compiling."""
     sf = graph.files.get(graph.index)
     root = sf.root if sf is not None else None
     if root is None or root.tag != "model" or any(c.tag == "export" for c in root.children):
         return
-    out.append(Diagnostic(sf.path, root.tag_range, Severity.ERROR, "no-exports",
+    out.append(Diagnostic(sf.path, root.tag_range, Severity.ERROR if strict else Severity.WARNING, "no-exports",
                           "the model has no <export>: its ONNX graph would have no output, which "
                           "onnxruntime refuses to load; export at least one tensor"))
 

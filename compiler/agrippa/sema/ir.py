@@ -28,6 +28,25 @@ class Frame:
     index: int = 0  # copy index (0-based) for rep/stretch
 
 
+def copies_label(chain: tuple[Frame, ...]) -> str | None:
+    """What the copies an element is made in are copies of: the outermost rep/stretch block
+    of `chain` ("block 'layers'"), else its sourced-block instance ("'enc' (enc.agr)");
+    the same for every copy, so a diagnostic repeated by copies says it once."""
+    import os
+
+    for f in chain:
+        if f.kind in ("rep", "stretch"):
+            title = f.element.get("title")
+            if title:
+                return f"{f.kind} block '{title}'"
+            line = f.element.tag_range.start.line + 1
+            return f"the {f.kind} block at {os.path.basename(f.file)}:{line}"
+    for f in reversed(chain):
+        if f.kind == "source":
+            return f"'{f.element.get('name')}' ({f.element.get('src')})"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Where an IR object comes from: an element of a file, reached through `chain`."""
@@ -131,6 +150,7 @@ class Graph:
     outputs: list[tuple[Tensor, Element]] = field(default_factory=list)  # with the root <export>
     bindings: dict[str, object] = field(default_factory=dict)
     opset: int = DEFAULT_OPSET
+    dynamic: tuple[str, ...] = ()  # dims chosen at run time (ONNX dim_param), symbolic even when compiling
     complete: bool = True  # False when rep/stretch counts were unknown (no bindings)
     untyped: set[str] = field(default_factory=set)  # tensors whose dtype type inference could not know
     # markup element -> what it stands for, across copies (for hover and navigation)

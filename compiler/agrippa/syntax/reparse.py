@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 
 from agrippa.base.text import common_ends
+from agrippa.syntax.chars import has_special
 from agrippa.syntax.scanner import Scanner
 from agrippa.syntax.tree import Element, SourceFile
 
@@ -57,6 +58,8 @@ def _edit(old: SourceFile, text: str) -> tuple[int, int, int, int, int] | None:
         k2 += 1
     lo = kids[k1 - 1].end if k1 > 0 else root.start_tag_end
     hi = kids[k2 + 1].start if k2 + 1 < len(kids) else close
+    if has_special(text, lo, hi + len(text) - len(otext)):
+        return None  # a character to report (a surrogate, a bidi control): the full parse does that
     return k1, k2, lo, hi, close
 
 

@@ -69,17 +69,7 @@ def launch(nproc: int, argv: Sequence[str], *, nnodes: str | None = None,
     so it neither tears them down nor prints tracebacks). The launcher then exits 128 +
     the signal, as a single-process run would.
     """
-    env = dict(os.environ, AGRIPPA_LAUNCHED="1",
-               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc))))
-    if nnodes or rdzv_endpoint:
-        rdzv = ["--rdzv-backend=c10d", f"--rdzv-endpoint={rdzv_endpoint}"] if rdzv_endpoint else []
-        rdzv += [f"--nnodes={nnodes}"] if nnodes else []
-        rdzv += [f"--rdzv-id={rdzv_id}"] if rdzv_id else []
-    else:
-        rdzv = ["--standalone"]
-        env.update(MASTER_ADDR="127.0.0.1", GLOO_SOCKET_IFNAME=os.environ.get("GLOO_SOCKET_IFNAME", "lo"))
-    cmd = [sys.executable, "-m", "torch.distributed.run", *rdzv, f"--nproc-per-node={nproc}",
-           "-m", "agrippa.train", *argv]
+    cmd, env = torchrun_command(nproc, argv, nnodes=nnodes, rdzv_endpoint=rdzv_endpoint, rdzv_id=rdzv_id)
     proc = subprocess.Popen(cmd, env=env, start_new_session=True)
     received: list[int] = []
 
@@ -98,6 +88,24 @@ def launch(nproc: int, argv: Sequence[str], *, nnodes: str | None = None,
         for s, h in old.items():
             signal.signal(s, h)
     return 128 + received[0] if received and code == 0 else code
+
+
+def torchrun_command(nproc: int, argv: Sequence[str], *, nnodes: str | None = None,
+                     rdzv_endpoint: str | None = None, rdzv_id: str | None = None
+                     ) -> tuple[list[str], dict[str, str]]:
+    """The torchrun command line and environment `launch` runs."""
+    env = dict(os.environ, AGRIPPA_LAUNCHED="1",
+               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc))))
+    if nnodes or rdzv_endpoint:
+        rdzv = ["--rdzv-backend=c10d", f"--rdzv-endpoint={rdzv_endpoint}"] if rdzv_endpoint else []
+        rdzv += [f"--nnodes={nnodes}"] if nnodes else []
+        rdzv += [f"--rdzv-id={rdzv_id}"] if rdzv_id else []
+    else:
+        rdzv = ["--standalone"]
+        env.update(MASTER_ADDR="127.0.0.1", GLOO_SOCKET_IFNAME=os.environ.get("GLOO_SOCKET_IFNAME", "lo"))
+    cmd = [sys.executable, "-m", "torch.distributed.run", *rdzv, f"--nproc-per-node={nproc}",
+           "-m", "agrippa.train", *argv]
+    return cmd, env
 
 
 def stopped_by_signal_exit_code(signum: int) -> int:

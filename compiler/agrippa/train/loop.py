@@ -139,6 +139,8 @@ def train(cfg: TrainConfig, opts: TrainOptions, out: IO[str] | None = None,
 def _train(cfg: TrainConfig, opts: TrainOptions, world: dist.World, tmp: str,
            out: IO[str], err: IO[str]) -> TrainResult:
     device = resolve_device(cfg.device, world)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)  # this process's GPU (NCCL collectives use it)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)

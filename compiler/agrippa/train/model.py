@@ -23,6 +23,7 @@ class InputSpec:
     name: str
     rank: int | None
     dtype: torch.dtype
+    batch_axis: bool = False  # the model's own leading dim is a dynamic dim (`[model] dynamic`): the batch
 
 
 @dataclass
@@ -68,13 +69,17 @@ class Model:
 def build(project: str, out_dir: str, *, bindings: Mapping[str, Any], profile: str | None,
           seed: int, reinit: bool, write_weights: bool, device: torch.device,
           fast: bool = True) -> Model:
-    """Compile `project` into `out_dir` and convert it; `fast` uses the batched path if it can."""
+    """Compile `project` into `out_dir` and convert it; `fast` uses the batched path if it can.
+
+    A model whose inputs lead with a dynamic dim (`[model] dynamic = ["batch"]`) already
+    takes batches: it is run as it is, without vmap or the batched path."""
     from agrippa.backend.torch_bridge import batched, onnx_to_torch
 
     result = compile_project(project, os.path.join(out_dir, "model.onnx"), bindings=dict(bindings),
                              profile=profile, seed=seed, reinit=reinit, write_weights=write_weights)
     proto = onnx.load(result.onnx_path)
     inits = {i.name for i in proto.graph.initializer}
+    dynamic = set(result.analysis.graph.dynamic)
     inputs = []
     for i in proto.graph.input:
         if i.name in inits:
@@ -82,10 +87,13 @@ def build(project: str, out_dir: str, *, bindings: Mapping[str, Any], profile: s
         tt = i.type.tensor_type
         rank = len(tt.shape.dim) if tt.HasField("shape") else None
         dtype = torch.from_numpy(np.zeros(0, helper.tensor_dtype_to_np_dtype(tt.elem_type))).dtype
-        inputs.append(InputSpec(i.name, rank, dtype))
+        lead = tt.shape.dim[0].dim_param if rank else ""
+        inputs.append(InputSpec(i.name, rank, dtype, batch_axis=bool(lead) and lead in dynamic))
     module = onnx_to_torch(proto)
     runner: torch.nn.Module | None = None
-    if fast:
+    if any(s.batch_axis for s in inputs):
+        runner = module  # the model's own batch dim
+    elif fast:
         from agrippa.train.batching import native_batched
 
         runner = native_batched(module, proto)
@@ -122,6 +130,12 @@ def prepare(batch: Mapping[str, Any], specs: list[InputSpec], target_key: str, d
     values = []
     for s in specs:
         t = _to(torch.as_tensor(np.asarray(batch[s.name])), device, s.dtype)
+        if s.batch_axis:  # the model's own leading dim is the batch
+            if t.dim() != s.rank:
+                raise TrainError(f"input {s.name!r} has {t.dim()} axes; the model declares {s.rank}, "
+                                 f"the first being its dynamic batch dim")
+            values.append(shard(t, s.name))
+            continue
         if s.rank is not None and t.dim() not in (s.rank, s.rank + 1):
             raise TrainError(f"input {s.name!r} has {t.dim()} axes; the model declares {s.rank} "
                              f"(add a leading batch axis for per-example values)")

@@ -1,21 +1,26 @@
 """Corrections of upstream onnx2torch converters that are wrong on valid models (found by
 the differential fuzzer, tests/fuzz; each has a test in tests/test_fuzz_regressions.py).
 
-These replace upstream's registry entries, so ``coverage`` still credits the op to
-upstream; ``FIXED`` lists what was replaced and why:
+These replace upstream's registry entries for the versions in force from opset 13 on (so
+``coverage`` and docs/ops.md credit them to agrippa); ``FIXED`` lists what and why:
 
 * CumSum: upstream reads a missing ``reverse`` as 1 (the spec's default is 0);
 * Flatten: upstream fails for ``axis`` = 0 or = rank on low ranks (torch.flatten's start_dim);
 * PRelu: upstream only takes a per-channel slope; ONNX broadcasts any slope to X;
 * BatchNormalization (inference): upstream hands trainable mean/var initializers to
   torch.batch_norm, which refuses gradients there;
-* Pad 2/11/13: upstream's reflect/edge go through F.pad, which takes them only on the
+* Pad 13: upstream's reflect/edge go through F.pad, which takes them only on the
   last 1-3 axes of a 2-5-D input;
 * Dropout: upstream refuses any node with ``seed``, though inference ignores it;
 * Pow: upstream returns float for an integer base with a float exponent (ONNX: the base's type);
 * NonZero: upstream returns the indices transposed ([count, rank]);
 * Selu: upstream refuses alpha/gamma other than the defaults;
-* InstanceNormalization: torch's instance_norm refuses one spatial element.
+* InstanceNormalization: torch's instance_norm refuses one spatial element;
+* LayerNormalization: upstream bakes constant scale/bias into nn.LayerNorm, whose made-up
+  float32 bias breaks float64 models (here they stay operands, and broadcast as ONNX says);
+* Shape: an empty slice (start past the rank) came out float32, not int64;
+* Reshape: upstream refuses allowzero=1;
+* ScatterND-16: upstream refuses the reduction mul (ours for 18 takes every reduction).
 """
 from __future__ import annotations
 
@@ -82,7 +87,7 @@ class Flatten(nn.Module):
         return x.reshape(math.prod(x.shape[:axis]), math.prod(x.shape[axis:]))
 
 
-@replace("Flatten", 9, 11, 13, why="axis 0 or = rank failed")
+@replace("Flatten", 13, why="axis 0 or = rank failed")
 def _flatten(node: Any, graph: Any, prev: Any) -> Any:
     return result(Flatten(int(node.attributes.get("axis", 1))), node)
 
@@ -92,7 +97,7 @@ class PRelu(nn.Module):
         return torch.where(x < 0, x * slope, x)
 
 
-@replace("PRelu", 7, 9, 16, why="only a per-channel slope was taken")
+@replace("PRelu", 9, 16, why="only a per-channel slope was taken")
 def _prelu(node: Any, graph: Any, prev: Any) -> Any:
     return result(PRelu(), node)
 
@@ -139,20 +144,11 @@ class Pad(nn.Module):
         return index_pad(x, widths, self.mode)
 
 
-@replace("Pad", 11, 13, why="reflect/edge failed outside the last 1-3 axes of 2-5-D inputs")
+@replace("Pad", 13, why="reflect/edge failed outside the last 1-3 axes of 2-5-D inputs")
 def _pad(node: Any, graph: Any, prev: Any) -> Any:
     pads = constant_ints(node, graph, 1)
     mode = node.attributes.get("mode", "constant")
     return result(Pad(mode, pads), node, inputs=dynamic_inputs(node, [1] if pads is not None else []))
-
-
-@replace("Pad", 2, why="reflect/edge failed outside the last 1-3 axes of 2-5-D inputs")
-def _pad2(node: Any, graph: Any, prev: Any) -> Any:
-    a = node.attributes
-    pads = list(a.get("pads", []))
-    if a.get("value", 0.0) != 0.0:
-        return prev(node, graph)
-    return result(Pad(a.get("mode", "constant"), pads), node)
 
 
 class Dropout(nn.Module):
@@ -168,7 +164,7 @@ class Dropout(nn.Module):
         return (y, torch.ones_like(x, dtype=torch.bool)) if self.masks else y
 
 
-@replace("Dropout", 12, 13, why="a seed was refused")
+@replace("Dropout", 13, why="a seed was refused")
 def _dropout(node: Any, graph: Any, prev: Any) -> Any:
     if "seed" not in node.attributes:
         return prev(node, graph)
@@ -183,7 +179,7 @@ class Pow(nn.Module):
         return torch.pow(x, y).to(x.dtype)
 
 
-@replace("Pow", 7, 12, 13, 15, why="an integer base with a float exponent came out float")
+@replace("Pow", 13, 15, why="an integer base with a float exponent came out float")
 def _pow(node: Any, graph: Any, prev: Any) -> Any:
     return result(Pow(), node)
 
@@ -195,7 +191,7 @@ class NonZero(nn.Module):
         return torch.nonzero(x).t()
 
 
-@replace("NonZero", 9, 13, why="the indices came out transposed ([count, rank])")
+@replace("NonZero", 13, why="the indices came out transposed ([count, rank])")
 def _nonzero(node: Any, graph: Any, prev: Any) -> Any:
     return result(NonZero(), node)
 
@@ -235,3 +231,58 @@ class InstanceNorm(nn.Module):
 @replace("InstanceNormalization", 6, 22, why="one spatial element was refused")
 def _instance_norm(node: Any, graph: Any, prev: Any) -> Any:
     return result(InstanceNorm(float(node.attributes.get("epsilon", 1e-5))), node)
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, axis: int, epsilon: float) -> None:
+        super().__init__()
+        self.axis, self.epsilon = axis, epsilon
+
+    def forward(self, x: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        shape = x.shape[self.axis:]
+        if scale.shape == shape and (bias is None or bias.shape == shape):
+            return F.layer_norm(x, shape, scale, bias, self.epsilon)
+        y = F.layer_norm(x, shape, None, None, self.epsilon) * scale  # scale and bias broadcast (ONNX)
+        return y if bias is None else y + bias
+
+
+@replace("LayerNormalization", 17, why="float64 with constant scale and no bias: a float32 bias was made up")
+def _layer_norm(node: Any, graph: Any, prev: Any) -> Any:
+    if len(node.output_values) > 1:
+        return prev(node, graph)
+    a = node.attributes
+    return result(LayerNorm(int(a.get("axis", -1)), float(a.get("epsilon", 1e-5))), node)
+
+
+class Shape(nn.Module):
+    def __init__(self, start: int, end: int | None) -> None:
+        super().__init__()
+        self.start, self.end = start, end
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tensor(x.shape[self.start:self.end], dtype=torch.int64, device=x.device)
+
+
+@replace("Shape", 13, 15, 19, 21, 23, 24, 25, why="an empty slice of the shape came out float32")
+def _shape(node: Any, graph: Any, prev: Any) -> Any:
+    a = node.attributes
+    return result(Shape(int(a.get("start", 0)), a.get("end")), node)
+
+
+class ReshapeAllowZero(nn.Module):
+    def forward(self, x: torch.Tensor, shape: torch.Tensor) -> torch.Tensor:
+        return x.reshape([int(v) for v in shape.reshape(-1).tolist()])
+
+
+@replace("Reshape", 14, 19, 21, 23, 24, 25, why="allowzero=1 was refused")
+def _reshape(node: Any, graph: Any, prev: Any) -> Any:
+    if not node.attributes.get("allowzero", 0):
+        return prev(node, graph)
+    return result(ReshapeAllowZero(), node)
+
+
+@replace("ScatterND", 16, why="the reduction mul was refused")
+def _scatter_nd(node: Any, graph: Any, prev: Any) -> Any:
+    from agrippa.backend.converters.indexing import ScatterND
+
+    return result(ScatterND(node.attributes.get("reduction", "none")), node)

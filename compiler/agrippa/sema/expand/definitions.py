@@ -184,7 +184,7 @@ class Definitions:
         name = el.get("name")
         if not name:
             return None
-        dims = self.reader.dims(scope, el, "dim")
+        dims = self.reader.dims(scope, el, "dim", params=True)
         if dims is None:
             dims = ()
             known = False

@@ -41,6 +41,7 @@ class Options:
 
     bindings: dict[str, object] = field(default_factory=dict)
     symbolic: bool = True  # unbound names become symbols (editor); False: they are errors
+    dynamic: frozenset[str] = frozenset()  # names that stay symbolic even when compiling (a batch size)
     opset: int = DEFAULT_OPSET
     provider: TextProvider | None = None
     previous: dict[str, SourceFile] | None = None  # earlier parses of edited files (reparse.py)
@@ -53,10 +54,12 @@ class Expander:
     def __init__(self, index_path: str, options: Options, files: dict[str, SourceFile] | None = None):
         self.opt = options
         self.index_path = os.path.abspath(index_path)
-        self.graph = Graph(index=self.index_path, bindings=dict(options.bindings), opset=options.opset)
+        bindings = {k: v for k, v in options.bindings.items() if k not in options.dynamic}
+        self.graph = Graph(index=self.index_path, bindings=bindings, opset=options.opset,
+                           dynamic=tuple(sorted(options.dynamic)))
         self._file_cache = files if files is not None else {}
         self.reporter = Reporter()
-        self.reader = AttrReader(self.reporter, options.bindings, options.symbolic)
+        self.reader = AttrReader(self.reporter, bindings, options.symbolic, options.dynamic)
         self.defs = Definitions(self.graph, self.reporter, self.reader)
         toml = os.path.join(project_dir_of(self.index_path), CONFIG_FNAME)
         self.nodes = NodeBuilder(self.reporter, self.reader, self.defs, options.opset,

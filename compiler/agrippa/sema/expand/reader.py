@@ -3,13 +3,16 @@
 `AttrReader` turns an attribute's text into what expansion needs (a JSON value, the text
 after var()/expr() substitution, a copy count, a dim list) and reports each mistake at
 its exact place inside the value. Unbound names become sympy symbols when the reader is
-symbolic (the editor before bindings are chosen), and are errors otherwise.
+symbolic (the editor before bindings are chosen), and are errors otherwise. Dynamic names
+(`[model] dynamic`, `--dynamic`: a batch size chosen at run time) are symbols always, in
+dims only: where the compiled model needs a number (an op attribute, a count, a parameter's
+dim) they are reported at the name.
 """
 from __future__ import annotations
 
 from agrippa.base.diagnostics import Range, Severity
 from agrippa.sema.expand.scope import Reporter, Scope
-from agrippa.sema.values import Value, ValueError_, evaluate, parse_value, substitute
+from agrippa.sema.values import Value, ValueError_, evaluate, parse_value, substitute, symbol
 from agrippa.syntax.tree import Attr, Element
 
 MAX_COPIES = 100_000  # rep/stretch count of one block
@@ -18,9 +21,11 @@ MAX_COPIES = 100_000  # rep/stretch count of one block
 class AttrReader:
     """Attribute values of one expansion, parsed and evaluated once per text."""
 
-    def __init__(self, reporter: Reporter, bindings: dict[str, object], symbolic: bool):
+    def __init__(self, reporter: Reporter, bindings: dict[str, object], symbolic: bool,
+                 dynamic: frozenset[str] = frozenset()):
         self.reporter = reporter
-        self.bindings = bindings
+        self.dynamic = dynamic
+        self.bindings = {k: v for k, v in bindings.items() if k not in dynamic} if dynamic else bindings
         self.symbolic = symbolic
         self._values: dict[Attr, Value | ValueError_] = {}
         self._evaluated: dict[str, object] = {}  # attribute text -> its evaluated value
@@ -49,7 +54,7 @@ class AttrReader:
         Without any bindings (the editor before a profile is chosen) unbound names are
         symbols, not mistakes; once bindings are given, each missing one is reported.
         """
-        missing = [n for n in v.names() if n.name not in self.bindings]
+        missing = [n for n in v.names() if n.name not in self.bindings and n.name not in self.dynamic]
         if missing and (self.bindings or not self.symbolic):
             for n in missing:
                 self._report(scope, self.value_range(scope, attr, n.start, n.end), severity,
@@ -57,11 +62,22 @@ class AttrReader:
                              f"or in [bindings] of agrippa.toml", data={"name": n.name})
         return bool(missing)
 
-    def eval_attr(self, scope: Scope, el: Element, name: str, *, hint: bool = False) -> object:
+    def _dynamic(self, scope: Scope, attr: Attr, v: Value, what: str) -> bool:
+        """Report each dynamic name in a value that must be a number; True when there is one."""
+        found = [n for n in v.names() if n.name in self.dynamic]
+        for n in found:
+            self._report(scope, self.value_range(scope, attr, n.start, n.end), Severity.ERROR,
+                         "dynamic-dim-in-attribute", f"'{n.name}' is a dynamic dim (chosen at run time), but "
+                         f"{what} needs its value when compiling; compute it in the graph (Shape, Gather, ...) "
+                         f"or use a binding", data={"name": n.name})
+        return bool(found)
+
+    def eval_attr(self, scope: Scope, el: Element, name: str, *, hint: bool = False, dims: bool = False) -> object:
         """The JSON value of attribute `name`, or None after reporting why it has none.
 
         Unbound names evaluate to sympy symbols in symbolic mode. `hint` marks
-        documentation-only attributes (dim hints): their mistakes are warnings.
+        documentation-only attributes (dim hints): their mistakes are warnings. Dynamic
+        names are symbols in `dims`, and errors elsewhere.
         """
         attr = el.attrs.get(name)
         if attr is None:
@@ -71,6 +87,8 @@ class AttrReader:
         try:
             if isinstance(v, ValueError_):
                 raise v
+            if self.dynamic and not dims and self._dynamic(scope, attr, v, f"'{name}'"):
+                return None
             if self._unbound(scope, attr, v, sev) and not self.symbolic:
                 return None
             out = self._evaluated.get(v.source)  # shared by equal texts: read-only for callers
@@ -92,6 +110,8 @@ class AttrReader:
                 raise v
             if v.is_literal:
                 return attr.value
+            if self.dynamic and self._dynamic(scope, attr, v, f"the attribute '{name}'"):
+                return None
             if self._unbound(scope, attr, v, Severity.ERROR):
                 return None
             return substitute(v, self.bindings)
@@ -106,6 +126,8 @@ class AttrReader:
         v = self.parsed(attr)
         if isinstance(v, ValueError_):
             error(scope, self.value_range(scope, attr, v.start, v.end), v.code, v.message)
+            return None
+        if self.dynamic and self._dynamic(scope, attr, v, f"a {name} count"):
             return None
         if self._unbound(scope, attr, v, Severity.ERROR) and not self.symbolic:
             return None
@@ -129,22 +151,45 @@ class AttrReader:
                 return None
         return n
 
-    def dims(self, scope: Scope, el: Element, name: str, *, hint: bool = False) -> tuple | None:
-        """A dim list: whole numbers ≥ 0 or symbolic dims; None after reporting a mistake."""
-        v = self.eval_attr(scope, el, name, hint=hint)
+    def dims(self, scope: Scope, el: Element, name: str, *, hint: bool = False, params: bool = False) -> tuple | None:
+        """A dim list: whole numbers ≥ 0 or symbolic dims; None after reporting a mistake.
+
+        A dynamic name may be written `var(batch)`, inside `expr()`, or quoted (`"batch"`);
+        a parameter's dims (`params`) may not use one."""
+        v = self.eval_attr(scope, el, name, hint=hint, dims=True)
         attr = el.attrs.get(name)
         if v is None or attr is None:
             return None
         if not isinstance(v, list):
             v = [v]
+        if params and self.dynamic and self._dynamic_params(scope, attr, v):
+            return None
         out = []
         for d in v:
             if isinstance(d, float) and d.is_integer():
                 d = int(d)
+            if isinstance(d, str) and d in self.dynamic:
+                d = symbol(d)
             ok = (isinstance(d, int) and not isinstance(d, bool) and d >= 0) or hasattr(d, "free_symbols")
             if not ok:
+                dyn = " (or a dynamic dim: [model] dynamic in agrippa.toml, --dynamic)" if isinstance(d, str) else ""
                 self._report(scope, attr.value_range, Severity.WARNING if hint else Severity.ERROR,
-                             "bad-dim", f"{name} must be a list of whole numbers, got {d!r}")
+                             "bad-dim", f"{name} must be a list of whole numbers{dyn}, got {d!r}")
                 return None
             out.append(d)
         return tuple(out)
+
+    def _dynamic_params(self, scope: Scope, attr: Attr, dims: list) -> bool:
+        """Report dynamic names in a parameter's dim, at each name; True when there is one."""
+        v = self.parsed(attr)
+        found = [n for n in v.names() if n.name in self.dynamic] if isinstance(v, Value) else []
+        spans = [(n.name, n.start, n.end) for n in found]
+        for d in dims:  # quoted names: '["batch", 4]'
+            if isinstance(d, str) and d in self.dynamic:
+                at = attr.value.find(f'"{d}"')
+                spans.append((d, max(at, 0), max(at, 0) + len(d) + 2))
+        for name, start, end in spans:
+            self._report(scope, self.value_range(scope, attr, start, end), Severity.ERROR, "dynamic-dim-in-params",
+                         f"'{name}' is a dynamic dim (chosen at run time); a parameter's shape is fixed when "
+                         f"compiling, so its dim cannot use it", data={"name": name})
+        return bool(spans)

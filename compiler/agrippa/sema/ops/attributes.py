@@ -236,9 +236,40 @@ def parse_attribute(schema: OpSchema, attr_name: str, text: str) -> ParsedAttr |
             value == onnx.TensorProto.UNDEFINED or value not in onnx.TensorProto.DataType.values()):
         return AttrError(f"{schema.name}: attribute '{attr_name}' must be an ONNX element type code "
                          f"(1 float, 7 int64, 11 double, ...); got {value}")
+    choices = CHOICES.get(attr_name, {})
+    allowed = choices.get(schema.name, choices.get("*"))
+    if kind == "string" and allowed is not None and value not in allowed:
+        listed = ", ".join(sorted(allowed))
+        return AttrError(f"{schema.name}: attribute '{attr_name}' must be one of {listed}; got \"{value}\"")
     if kind in ("int", "float", "string"):
         scalar = True
     return ParsedAttr(attr_name, kind, value, scalar)
+
+
+_DIRECTIONS = frozenset({"forward", "reverse", "bidirectional"})
+_SCATTER = frozenset({"none", "add", "mul", "max", "min"})
+_LOSS = frozenset({"none", "sum", "mean"})
+CHOICES: dict[str, dict[str, frozenset[str]]] = {
+    "auto_pad": {"*": frozenset({"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"})},
+    "mode": {"Pad": frozenset({"constant", "reflect", "edge", "wrap"}), "RoiAlign": frozenset({"avg", "max"}),
+             "DepthToSpace": frozenset({"DCR", "CRD"}), "TfIdfVectorizer": frozenset({"TF", "IDF", "TFIDF"}),
+             "Resize": frozenset({"nearest", "linear", "cubic"}),
+             "GridSample": frozenset({"bilinear", "nearest", "bicubic", "linear", "cubic"})},
+    "direction": {"BitShift": frozenset({"LEFT", "RIGHT"}), "RNN": _DIRECTIONS, "GRU": _DIRECTIONS,
+                  "LSTM": _DIRECTIONS},
+    "reduction": {"ScatterND": _SCATTER, "ScatterElements": _SCATTER, "NegativeLogLikelihoodLoss": _LOSS,
+                  "SoftmaxCrossEntropyLoss": _LOSS},
+    "padding_mode": {"GridSample": frozenset({"zeros", "border", "reflection"})},
+    "nearest_mode": {"Resize": frozenset({"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"})},
+    "coordinate_transformation_mode": {
+        "Resize": frozenset({"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners",
+                             "asymmetric", "tf_crop_and_resize"}),
+        "RoiAlign": frozenset({"half_pixel", "output_half_pixel"})},
+    "approximate": {"Gelu": frozenset({"none", "tanh"})},
+    "keep_aspect_ratio_policy": {"Resize": frozenset({"stretch", "not_larger", "not_smaller"})},
+}
+"""String attributes with a closed set of values: attribute -> op ("*": any op) -> the values
+(onnxruntime refuses others when it loads the model; ONNX's checker does not look)."""
 
 
 FLAGS = frozenset({

@@ -23,7 +23,7 @@ UNARY = ("Relu", "Sqrt", "Exp", "Log", "Tanh", "Sigmoid", "Erf", "Neg", "Abs", "
          "Identity", "Elu", "Selu", "Celu", "HardSigmoid", "HardSwish", "Softplus", "Softsign",
          "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
          "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Mish", "Shrink", "ThresholdedRelu",
-         "BitwiseNot", "MeanVarianceNormalization", "Trilu", "Bernoulli", "Swish")
+         "BitwiseNot", "Trilu", "Bernoulli", "Swish")
 UNARY_BOOL = ("Not", "IsNaN", "IsInf")
 WITH_AXIS = ("Softmax", "LogSoftmax", "Hardmax", "LpNormalization")
 
@@ -85,6 +85,14 @@ def _broadcast(ctx: Ctx) -> list[Shape]:
     return [broadcast(ctx, [i for i in range(len(ins)) if ctx.present(i)])]
 
 
+@rule("Mod")
+def _mod(ctx: Ctx) -> list[Shape]:
+    if ctx.run.graph.opset < 28 and ctx.dtype(0).startswith(("float", "bfloat")) and ctx.attr("fmod", 0) != 1:
+        ctx.error("Mod: floating-point operands need fmod=\"1\" before opset 28 (onnxruntime refuses "
+                  "the node otherwise)", at="fmod" if "fmod" in ctx.node.attributes else None, code="type-mismatch")
+    return _broadcast(ctx)
+
+
 @rule("PRelu")
 def _prelu(ctx: Ctx) -> list[Shape]:
     """The slope broadcasts to X one way: the output is X's shape."""
@@ -96,6 +104,13 @@ def _prelu(ctx: Ctx) -> list[Shape]:
     if any(type(d) is int and type(o) is int and d != o for d, o in zip(x, out)):
         ctx.error(message(), 1, 0)
     return [x]
+
+
+@rule("MeanVarianceNormalization")
+def _mvn(ctx: Ctx) -> list[Shape]:
+    s = ctx.shape(0)
+    ctx.axes(list(ctx.attr("axes", [0, 2, 3])), len(s), "axes" if "axes" in ctx.node.attributes else 0, s)
+    return [s]
 
 
 @rule("Clip")

@@ -9,6 +9,7 @@ from agrippa.sema.shapes.context import RULES, Ctx, Fail, Run
 from agrippa.sema.shapes.dims import norm_shape
 from agrippa.sema.shapes.fallback import fallback
 from agrippa.sema.shapes.hints import check_hints
+from agrippa.sema.shapes.operands import check_operands
 from agrippa.sema.types.infer import Types, check_exports, onnx_types, start, type_node
 
 DEBUG = False  # re-raise unexpected exceptions from rules (the tests turn this on)
@@ -46,6 +47,7 @@ def _node(run: Run, types: Types, node: Node) -> None:
     if node.known:
         fn = RULES.get(node.op)
         try:
+            check_operands(ctx)
             shapes = fn(ctx) if fn is not None else fallback(ctx)
         except Fail:
             shapes = []
@@ -69,9 +71,31 @@ def _node(run: Run, types: Types, node: Node) -> None:
                 if asked is None:
                     asked = onnx_types(types, node)
                 d = asked[k] if k < len(asked) else None
+            if d:
+                _check_decided(ctx, k, d)
         if not d:
             d = default
             types.untyped.add(t.name)
         t.dtype = d
         if values and k in values:
             run.values[t.name] = values[k]
+
+
+def _check_decided(ctx: Ctx, k: int, dtype: str) -> None:
+    """An output type an attribute decides (RandomNormalLike's dtype, ...) must be one the op's
+    schema allows for that output (the checker refuses the model otherwise)."""
+    from agrippa.base.diagnostics import Severity
+    from agrippa.sema.dtypes import type_str_name
+    from agrippa.sema.ops import get_op
+    from agrippa.sema.ops.attributes import ELEMENT_TYPE_ATTRS
+
+    schema = get_op(ctx.op, ctx.run.graph.opset) if not ctx.node.domain else None
+    if schema is None or not schema.outputs:
+        return
+    formal = schema.outputs[min(k, len(schema.outputs) - 1)]
+    allowed = {type_str_name(x) for x in formal.allowed_types}
+    if None in allowed or not allowed or dtype in allowed:
+        return
+    at = next((a for a in ELEMENT_TYPE_ATTRS if a in ctx.node.attributes), None)
+    ctx.report(Severity.ERROR, "type-mismatch", f"{ctx.op}: output {k + 1} cannot be {dtype}; the op makes "
+               f"{', '.join(sorted(x for x in allowed if x))}", at=at)

@@ -226,3 +226,22 @@ def _batch_norm(ctx: Ctx) -> list[Shape]:
 @rule("GroupNormalization")
 def _group_norm(ctx: Ctx) -> list[Shape]:
     return [ctx.shape(0)]
+
+
+@rule("STFT")
+def _stft(ctx: Ctx) -> list[Shape]:
+    """[batch, frames, bins, 2]; with onesided (the default) bins = size // 2 + 1, which
+    onnxruntime computes and ONNX's own inference forgets."""
+    s = ctx.shape(0)
+    if len(s) != 3:
+        ctx.error(f"STFT: the signal must be [batch, length, 1 or 2], got {format_shape(s)}", at=0, code=RANK)
+    _, step = ctx.ints("frame_step", 1)
+    _, length = ctx.ints("frame_length", 3)
+    window = ctx.opt_shape(2)
+    size = length[0] if length else window[0] if window else None
+    frames = bins = None
+    if type(size) is int:
+        bins = size // 2 + 1 if ctx.attr("onesided", 1) else size
+        if step and type(step[0]) is int and step[0] > 0 and type(s[1]) is int:
+            frames = (s[1] - size) // step[0] + 1
+    return [(s[0], frames, bins, 2)]
