@@ -59,6 +59,7 @@ class AgrippaServer(LanguageServer):
     host: AnalysisHost  # the analyses of the open projects
     publisher: Publisher  # diagnostics, pushed after edits
     trainings: dict[asyncio.subprocess.Process, str]  # running trainer -> project dir
+    client_commands: frozenset[str]  # client-side commands the client implements (client_commands.py)
 
     def __init__(self) -> None:
         super().__init__("agrippa-lsp", __version__, protocol_cls=AgrippaProtocol)
@@ -66,6 +67,7 @@ class AgrippaServer(LanguageServer):
         self._convert: Converter | None = None
         self.publisher = Publisher(self, self.host)
         self.trainings = {}
+        self.client_commands = frozenset()
 
     def feature(self, feature_name: str, options: Any | None = None) -> Callable:
         register = super().feature(feature_name, options)

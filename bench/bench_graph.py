@@ -89,6 +89,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def netron_version(python: str) -> str:
+    r = subprocess.run([python, "-c", "import netron; print(netron.__version__)"], capture_output=True, text=True,
+                       cwd=str(ROOT))
+    return r.stdout.strip() or "?"
+
+
 def run_netron(python: str, work: Path, repeat: int) -> None:
     """Netron on the same GPT, compiled to ONNX (weights as external data: the graph alone)."""
     from agrippa.backend.compile import compile_project
@@ -104,17 +110,23 @@ def run_netron(python: str, work: Path, repeat: int) -> None:
     try:
         time.sleep(2)
         env = {**os.environ, "PLAYWRIGHT_CORE": str(harness.PLAYWRIGHT), "CHROMIUM": harness.CHROMIUM}
-        times = []
+        times, boxes = [], []
+        shots = ROOT / "artifacts" / "graph"
+        shots.mkdir(parents=True, exist_ok=True)
         for _ in range(repeat):
-            r = subprocess.run(["node", str(NETRON_DRIVER), f"http://127.0.0.1:{port}/", str(work)], env=env,
+            r = subprocess.run(["node", str(NETRON_DRIVER), f"http://127.0.0.1:{port}/", str(shots)], env=env,
                                capture_output=True, text=True, timeout=300)
             line = next((x for x in r.stdout.splitlines() if x.startswith("NETRON ")), None)
             if line is None:
                 print(f"  netron: the driver failed: {r.stdout[-500:]} {r.stderr[-500:]}")
                 return
-            times.append(json.loads(line[7:])["firstGraphMs"])
-        print(f"\n== Netron on the same GPT (.onnx, {onnx.stat().st_size / 1e6:.1f} MB, flat graph)")
-        print(f"  first drawn graph (wall)        {med(times)}")
+            got = json.loads(line[7:])
+            times.append(got["firstGraphMs"])
+            boxes.append(got["boxesMs"])
+        print(f"\n== Netron {netron_version(python)} on the same GPT (.onnx graph {onnx.stat().st_size / 1e6:.2f} MB, "
+              f"weights as external data; {got['nodes']} boxes, flat)")
+        print(f"  first drawn graph (wall)        {med(times)}   (screenshot: artifacts/graph/netron.png)")
+        print(f"    its node boxes created after  {med(boxes)}")
     finally:
         harness.kill_group(server)
 

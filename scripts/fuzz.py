@@ -4,31 +4,70 @@ tests/fuzz/). Prints the counts by category and writes each disagreement, reduce
 reproducer project (with VERDICT.json and the inputs) under artifacts/fuzz/.
 
     .venv/bin/python scripts/fuzz.py --n 10000 --seed 1 --jobs 2
+
+Chunks run in worker processes; a chunk whose process dies (onnxruntime can abort the
+process on a model it accepted) is rerun one model per process, and the model that kills
+its process is a `false-green-ort-run` disagreement ("the process died").
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
-import warnings
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "compiler"))
 
 
-def _chunk(seed: int, start: int, stop: int, out: str, budget: int) -> tuple[Counter, list]:
-    warnings.filterwarnings("ignore")
+def worker(seed: int, start: int, stop: int, out: str, budget: int) -> None:
+    """Judge models start..stop-1; print one JSON line: counts and disagreements."""
     import logging
+    import warnings
 
+    warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)
     from fuzz.run import run_batch
 
     counts, found = run_batch(seed, range(start, stop), out, budget)
-    return counts, [(i, v.category, v.detail[:300], where) for i, v, where in found]
+    bad = [(i, v.category, v.detail[:300], where) for i, v, where in found]
+    print("RESULT " + json.dumps({"counts": dict(counts), "bad": bad}), flush=True)
+
+
+def _spawn(a, start: int, stop: int) -> tuple[Counter, list] | None:
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--seed", str(a.seed), "--start", str(start),
+           "--n", str(stop - start), "--out", a.out, "--reduce", str(a.reduce)]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    for line in p.stdout.splitlines():
+        if line.startswith("RESULT "):
+            r = json.loads(line[7:])
+            return Counter(r["counts"]), r["bad"]
+    return None  # the process died
+
+
+def _chunk(a, start: int, stop: int) -> tuple[Counter, list]:
+    got = _spawn(a, start, stop)
+    if got is not None:
+        return got
+    counts: Counter = Counter()
+    bad: list = []
+    for i in range(start, stop):  # one model per process, to find the one that kills it
+        one = _spawn(a, i, i + 1)
+        if one is None:
+            from fuzz.oracle import Verdict
+            from fuzz.run import make, write_reproducer
+
+            v = Verdict("false-green-ort-run", "the process died (onnxruntime aborted?)")
+            where = write_reproducer(a.out, f"{v.category}-s{a.seed}-{i}", make(a.seed, i), v)
+            one = Counter({v.category: 1}), [(i, v.category, v.detail, where)]
+        counts.update(one[0])
+        bad.extend(one[1])
+    return counts, bad
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,28 +78,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (at most 2 on a shared machine)")
     ap.add_argument("--out", default=os.path.join(ROOT, "artifacts", "fuzz"), help="where reproducers go")
     ap.add_argument("--reduce", type=int, default=60, help="judgements spent reducing each reproducer (0: none)")
-    ap.add_argument("--chunk", type=int, default=50)
+    ap.add_argument("--chunk", type=int, default=100)
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
+    if a.worker:
+        worker(a.seed, a.start, a.start + a.n, a.out, a.reduce)
+        return 0
     from fuzz.run import format_counts
 
     t0 = time.monotonic()
     total: Counter = Counter()
     found: list = []
-    done = 0
     chunks = [(s, min(s + a.chunk, a.start + a.n)) for s in range(a.start, a.start + a.n, a.chunk)]
-    with ProcessPoolExecutor(max_workers=max(1, a.jobs)) as pool:
-        futures = [pool.submit(_chunk, a.seed, s, e, a.out, a.reduce) for s, e in chunks]
+    with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+        futures = [pool.submit(_chunk, a, s, e) for s, e in chunks]
         for f in as_completed(futures):
             counts, bad = f.result()
             total.update(counts)
             found.extend(bad)
-            done += sum(counts.values())
             for i, cat, detail, where in bad:
                 print(f"  #{i} {cat}: {detail[:160]}  -> {where}", flush=True)
-            print(f"[{done}/{a.n}] {time.monotonic() - t0:.0f} s, "
-                  f"{sum(1 for _ in found)} disagreements so far", flush=True)
-    print(format_counts(total, done, time.monotonic() - t0))
+            print(f"[{sum(total.values())}/{a.n}] {time.monotonic() - t0:.0f} s, {len(found)} disagreements so far",
+                  flush=True)
+    print(format_counts(total, sum(total.values()), time.monotonic() - t0))
     return 1 if found else 0
 
 

@@ -182,3 +182,50 @@ def test_float64_layer_norm_with_a_frozen_scale_and_no_bias(tmp_path) -> None:
     green(tmp_path, '<import from="x" dim="[2, 3]" type="float64"/>',
           '<node op="LayerNormalization"><input src="x"/><params name="g" dim="[3]" type="float64" frozen="yes" '
           'init="ones"/><output name="y"/></node>', '<export from="y" dim="[2, 3]" type="float64"/>', opset=17)
+
+
+X4 = '<import from="x" dim="[1, 4, 2, 2]"/>'
+Y4 = '<export from="y" dim="[1, 4, 2, 2]"/>'
+IDX = '<import from="i" dim="[2, 2]" type="int64"/>'
+
+
+@pytest.mark.parametrize(("imports", "node", "code", "opset"), [
+    # operands that must be vectors or scalars (onnxruntime refuses others)
+    (X23 + IDX, '<node op="ReduceSum"><input src="x"/><input src="i"/><output name="y"/></node>', "rank-mismatch", 13),
+    (X23 + IDX, '<node op="TopK"><input src="x"/><input src="i"/><output name="y"/><output name="z"/></node>',
+     "rank-mismatch", 13),
+    # attribute values onnxruntime refuses
+    (X4, '<node op="MaxPool" kernel_shape="[1, 1]" auto_pad="nearest"><input src="x"/><output name="y"/></node>',
+     "bad-attribute", 13),
+    (X4, '<node op="LRN" size="0"><input src="x"/><output name="y"/></node>', "bad-attribute", 13),
+    (X23, '<node op="LpNormalization" p="3"><input src="x"/><output name="y"/></node>', "bad-attribute", 13),
+    (X23, '<node op="Celu" alpha="0"><input src="x"/><output name="y"/></node>', "bad-attribute", 13),
+    (X23, '<node op="RandomUniformLike" low="2" high="1"><input src="x"/><output name="y"/></node>',
+     "bad-attribute", 13),
+    (X23, '<node op="Cast" to="7" saturate="0"><input src="x"/><output name="y"/></node>', "bad-attribute", 19),
+    # kernel rules
+    ('<import from="x" dim="[1, 3, 3, 3]"/>', '<node op="SpaceToDepth" blocksize="2"><input src="x"/>'
+     '<output name="y"/></node>', "shape-error", 13),
+    (X4, '<node op="LRN" size="3"><input src="x"/><output name="y"/></node>'.replace("x", "z").replace(
+        '<input src="z"/>', '<input src="x"/>'), None, 13),
+    (X23, '<node op="LRN" size="3"><input src="x"/><output name="y"/></node>', "rank-mismatch", 13),
+    ('<import from="x" dim="[3, 2, 1]"/><import from="l" dim="[2]" type="int64"/>',
+     '<node op="ReverseSequence" time_axis="-1"><input src="x"/><input src="l"/><output name="y"/></node>',
+     "bad-axis", 13),
+    (X23, '<node op="Split" num_outputs="5" axis="1"><input src="x"/><output name="y"/><output name="z"/></node>',
+     "shape-error", 18),
+    # output types the schema does not allow
+    ('<import from="x" dim="[2, 3]" type="int64"/>', '<node op="RandomNormalLike"><input src="x"/>'
+     '<output name="y"/></node>', "type-mismatch", 13),
+    (X23, '<node op="RandomNormalLike" dtype="7"><input src="x"/><output name="y"/></node>', "type-mismatch", 13),
+    (X23, '<node op="Mod"><input src="x"/><input src="x"/><output name="y"/></node>', "type-mismatch", 13),
+])
+def test_rules_onnxruntime_enforces(tmp_path, imports: str, node: str, code: str | None, opset: int) -> None:
+    got = error_codes(tmp_path, imports, node, '<export from="y" dim="[1]"/>', opset=opset)
+    assert (code in got) if code else not got, got
+
+
+def test_mean_variance_normalization_compiles_with_default_axes(tmp_path) -> None:
+    """ONNX's function body reads `axes` by reference: written out, or the checker refuses it."""
+    green(tmp_path, X4, '<node op="MeanVarianceNormalization"><input src="x"/><output name="y"/></node>', Y4,
+          opset=18)

@@ -174,3 +174,18 @@ def test_cli_graph_and_view(tmp_path, capsys):
     assert 'id="agrippa-graph-data"' in page and "default-src 'none'" in page
     for attr in ("src=", "href="):  # nothing loaded from elsewhere
         assert f'<script {attr}' not in page and f'<link {attr}' not in page
+
+
+def test_broken_text_never_raises(tmp_path):
+    """Any prefix of a model (as while typing) gives a graph or None, never an exception."""
+    from agrippa.ide.graph import model_graph
+    from agrippa.sema.analysis import analyze
+
+    text = (REPO / "examples" / "transformer" / "transformer.agr").read_text()
+    work = tmp_path / "t"
+    shutil.copytree(REPO / "examples" / "transformer", work)
+    for cut in range(0, len(text), max(1, len(text) // 40)):
+        (work / "transformer.agr").write_text(text[:cut])
+        graph = model_graph(analyze(str(work)))
+        if graph is not None:
+            json.dumps(graph)

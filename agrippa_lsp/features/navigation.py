@@ -8,6 +8,7 @@ from lsprotocol import types as lsp
 from agrippa.ide import navigation
 
 from ..convert import path_to_uri, uri_to_path
+from . import expanded
 
 if TYPE_CHECKING:
     from ..language_server import AgrippaServer
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 def register(server: AgrippaServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
     async def definition(ls: AgrippaServer, params: lsp.DefinitionParams) -> list[lsp.Location] | None:
+        if expanded.is_expanded(params.text_document.uri):  # the expanded model's names → the markup
+            return await expanded.definition(ls, params.text_document.uri, params.position)
         pos = ls.convert.from_position(uri_to_path(params.text_document.uri), params.position)
         return ls.convert.locations(await ls.query(params.text_document.uri, navigation.definitions, pos) or ()) or None
 
@@ -27,6 +30,8 @@ def register(server: AgrippaServer) -> None:
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_LINK, lsp.DocumentLinkOptions())
     async def links(ls: AgrippaServer, params: lsp.DocumentLinkParams) -> list[lsp.DocumentLink] | None:
+        if expanded.is_expanded(params.text_document.uri):
+            return await expanded.links(ls, params.text_document.uri)
         got = await ls.query(params.text_document.uri, navigation.document_links)
         if got is None:
             return None

@@ -9,12 +9,14 @@ from agrippa.backend.compile import compile_project
 
 
 def export(infile, outfile=None, producer="Unknown", graph_name="Unknown", write_weights=True,
-           suppress=False, reinit=False, bindings=None, log=False, log_filename="log.json", index=None):
+           suppress=False, reinit=False, bindings=None, log=False, log_filename="log.json", index=None,
+           dynamic=()):
     """Compile project folder `infile` to `outfile` (default `infile + ".onnx"`).
 
     Writes new parameters back into the project's weights file when `write_weights`;
     `reinit` ignores stored weights; `log` writes a JSON listing of the graph. Raises
     `agrippa.CompileError` (with positioned diagnostics) when the model has errors.
+    `dynamic` names dims chosen at run time (as `[model] dynamic`): ONNX dim_param.
     """
     import onnx
 
@@ -24,7 +26,7 @@ def export(infile, outfile=None, producer="Unknown", graph_name="Unknown", write
         str(infile), str(outfile), bindings=dict(bindings or {}), index=index, reinit=reinit,
         write_weights=write_weights,
         producer=None if producer == "Unknown" else producer,
-        graph_name=None if graph_name == "Unknown" else graph_name)
+        graph_name=None if graph_name == "Unknown" else graph_name, dynamic=tuple(dynamic))
     if not suppress:
         for d in result.warnings:
             if d.severity <= 2:

@@ -33,9 +33,14 @@ def _json_with_display(diags: list[Diagnostic]) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from agrippa.sema.analysis import analyze
+    from agrippa.cli_report import EXIT_USAGE, analyze_for_check, print_sarif
 
-    an = analyze(args.path, bindings=dict(args.bind), index=args.index, profile=args.profile, dynamic=args.dynamic)
+    an = analyze_for_check(args)  # PATH, or standard input with `-` (cli_report.py)
+    if an is None:
+        return EXIT_USAGE
+    if args.format == "sarif":
+        print_sarif(an)
+        return 1 if an.errors else 0
     print_diagnostics(an.diagnostics, args.format)
     if args.format == "text":
         n_err = len(an.errors)
@@ -70,10 +75,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="agrippa", description="Check, compile and train Agrippa models.")
-    sub = p.add_subparsers(dest="command", required=True)
+    from agrippa.cli_report import version_text
+
+    p.add_argument("--version", action="version", version=version_text(), help="print the version and exit")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
     def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("path", help="a project folder or a markup file")
+        sp.add_argument("path", help="a project folder or a markup file ('-' with check: one file from "
+                                     "standard input, as if in the current folder)")
         sp.add_argument("--index", help="the main file of the project")
         sp.add_argument("--bind", action="append", type=parse_binding, default=[], metavar="NAME=VALUE",
                         help="bind var(NAME) (repeatable; over agrippa.toml's bindings)")
@@ -84,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="report diagnostics")
     common(c)
-    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("--format", choices=("text", "json", "sarif"), default="text",
+                   help="text: file:line:col: severity: message [code]; json: a list; "
+                        "sarif: SARIF 2.1.0 for code scanning")
     c.set_defaults(func=cmd_check)
 
     k = sub.add_parser("compile", help="compile to ONNX")
@@ -99,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agrippa.cli_graph import add_parsers as add_graph_parsers  # `agrippa graph|view`
 
     add_graph_parsers(sub, common)
+    from agrippa.fmt_cli import add_parser as add_fmt_parser  # `agrippa fmt`
+
+    add_fmt_parser(sub)
     for name in ("train", "infer"):
         try:
             mod = __import__(f"agrippa.train.{'cli' if name == 'train' else 'infer'}", fromlist=["add_parser"])
@@ -110,8 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from agrippa.base.runtime import tune_gc
+    from agrippa.cli_report import EXIT_USAGE, path_problem
 
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # a usage error exits 2
+    problem = path_problem(args)  # a missing path is a usage error too (2), not a model error (1)
+    if problem:
+        print(f"agrippa {args.command}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     tune_gc()
     try:
         return args.func(args)

@@ -52,7 +52,8 @@ def render_html(graph: dict, bundle: str, title: str = "Agrippa model") -> str:
 def _graph(args: argparse.Namespace) -> tuple[dict | None, object]:
     from agrippa.ide.graph import graph_of
 
-    return graph_of(args.path, bindings=dict(args.bind), profile=args.profile, index=args.index)
+    return graph_of(args.path, bindings=dict(args.bind), profile=args.profile, index=args.index,
+                    dynamic=args.dynamic)
 
 
 def _report_errors(an) -> None:

@@ -21,12 +21,23 @@ const [url, outDir] = process.argv.slice(2);
     await page.route('**/*', (r) => (r.request().url().startsWith('http://127.0.0.1') ? r.continue() : r.abort()));
     const t = Date.now();
     await page.goto(url);
-    await page.waitForFunction(() => document.querySelectorAll('#canvas .node, svg .node').length > 0, null,
-      { timeout: 240000, polling: 100 });
+    // its first-run consent prompt is accepted at once (the click is inside the measured time)
+    const accept = page.getByRole('button', { name: 'Accept' });
+    if (await accept.waitFor({ timeout: 15000 }).then(() => true, () => false)) await accept.click();
+    // Netron replaces window.eval, so wait through locators (playwright's isolated world)
+    const nodeBoxes = page.locator('svg g.node');
+    await nodeBoxes.first().waitFor({ state: 'attached', timeout: 240000 });
+    const boxesMs = Date.now() - t;
+    // ...and laid out and shown: the body leaves its welcome/spinner state
+    for (let i = 0; i < 4800; i++) {
+      const cls = (await page.locator('body').getAttribute('class')) || '';
+      if (!/welcome|spinner/.test(cls)) break;
+      await page.waitForTimeout(50);
+    }
     const firstGraphMs = Date.now() - t;
-    const nodes = await page.evaluate(() => document.querySelectorAll('#canvas .node, svg .node').length);
+    const nodes = await nodeBoxes.count();
     await page.screenshot({ path: path.join(outDir, 'netron.png') });
-    console.log('NETRON ' + JSON.stringify({ firstGraphMs, nodes }));
+    console.log('NETRON ' + JSON.stringify({ firstGraphMs, boxesMs, nodes, body: await page.locator('body').getAttribute('class') }));
   } finally {
     await context.close();
     fs.rmSync(profile, { recursive: true, force: true });

@@ -325,21 +325,28 @@ def nvim_version(nvim: str) -> str:
     return r.stdout.splitlines()[0].split()[-1] if r.stdout else "?"
 
 
-def run_nvim(nvim: str, train: bool | str | None = None, timeout_s: float = 300) -> Run:
-    """Headless Neovim with editors/nvim on the runtimepath, as README.md tells users."""
+def run_nvim(nvim: str, train: bool | str | None = None, timeout_s: float = 300, script: str = "nvim_e2e.lua",
+             project_venv: bool = False) -> Run:
+    """Headless Neovim with editors/nvim on the runtimepath, as README.md tells users.
+    `script`: nvim_e2e.lua (setup()) or nvim_enable_e2e.lua (0.11's vim.lsp.enable, no setup);
+    `project_venv`: give the workspace a .venv (a link to PYTHON's) for the default search."""
     t0 = time.monotonic()
     version = nvim_version(nvim)
-    out_dir = fresh_dir(ARTIFACTS / f"nvim-{version}")
+    out_dir = fresh_dir(ARTIFACTS / f"nvim-{version}{'' if script == 'nvim_e2e.lua' else '-' + Path(script).stem}")
     work = Path(tempfile.mkdtemp(prefix="agrippa-nvim-e2e-"))
     ws = copy_example(work)
+    venv_python = link_project_venv(ws) if project_venv else None
     mode = train if isinstance(train, str) else os.environ.get("AGRIPPA_E2E_TRAIN", "0")
     if train is True or mode not in ("", "0"):
         add_training(ws, steps=100000 if mode == "cancel" else 300)
     env = {**os.environ, **xdg_env(work), "AGRIPPA_E2E_PYTHON": PYTHON, "AGRIPPA_E2E_FILE": str(model_file(ws))}
     if train is not None:
         env["AGRIPPA_E2E_TRAIN"] = train if isinstance(train, str) else ("1" if train else "0")
+    if venv_python:  # the default search must find the project's .venv, not an active venv
+        env.pop("VIRTUAL_ENV", None)
+        env["AGRIPPA_E2E_VENV_PYTHON"] = venv_python
     cmd = [nvim, "--headless", "--clean", "-n", "-i", "NONE", "--cmd", f"set rtp^={NVIM_PLUGIN}",
-           "-S", str(E2E_DIR / "nvim_e2e.lua")]
+           "-S", str(E2E_DIR / script)]
     try:
         r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s, cwd=str(ws),
                            stdin=subprocess.DEVNULL, start_new_session=True)
@@ -349,6 +356,16 @@ def run_nvim(nvim: str, train: bool | str | None = None, timeout_s: float = 300)
     timings = {"total_s": time.monotonic() - t0}
     (out_dir / "output.txt").write_text(output + "\n" + json.dumps(timings) + "\n")
     return Run(rc, output, out_dir, ws, timings, work)
+
+
+def link_project_venv(ws: Path) -> str | None:
+    """Make `ws/.venv` a link to the virtualenv PYTHON belongs to (as a user's project .venv);
+    returns ws/.venv/bin/python, or None when PYTHON is not in a virtualenv."""
+    prefix = Path(PYTHON).parent.parent
+    if (prefix / "pyvenv.cfg").is_file():
+        (ws / ".venv").symlink_to(prefix, target_is_directory=True)
+        return str(ws / ".venv" / "bin" / "python")
+    return None
 
 
 def main(argv: list[str]) -> int:

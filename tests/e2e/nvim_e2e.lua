@@ -117,6 +117,25 @@ local ok, err = pcall(function()
   vim.wait(500)
   check(#agrippa.clients(nil) == 1, 'exactly one Agrippa client (' .. #agrippa.clients(nil) .. ')')
 
+  -- 1b) :checkhealth agrippa (lua/agrippa/health.lua): the interpreter, the import, the versions
+  vim.cmd('checkhealth agrippa')
+  local hbuf = vim.api.nvim_get_current_buf()
+  local health = ''
+  vim.wait(timeout, function()
+    health = table.concat(vim.api.nvim_buf_get_lines(hbuf, 0, -1, false), '\n')
+    return health:find('Clients') ~= nil
+  end, 50)
+  for l in health:gmatch('[^\n]+') do
+    out('HEALTH ' .. l)
+  end
+  check(select(2, health:gsub('OK', '')) >= 4 and not health:find('ERROR'), ':checkhealth agrippa shows OK lines, no ERROR')
+  check(health:find('import agrippa_lsp works', 1, true) and health:find('agrippa%-lsp %d'), ':checkhealth agrippa: import and versions')
+  if vim.fn.tabpagenr('$') > 1 then
+    vim.cmd('tabclose')
+  end
+  vim.api.nvim_set_current_buf(buf)
+  pcall(vim.api.nvim_buf_delete, hbuf, { force = true })
+
   -- 2) hover over an output's name shows its shape
   local line, s, _, name = find_in_buf(buf, '<output[^>]-%sname="([^"]+)"')
   check(line ~= nil, 'found an <output name="..."> in the example')

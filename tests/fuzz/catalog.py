@@ -73,15 +73,16 @@ def _schema_inputs(rng: random.Random, schema) -> list:
     return out
 
 
-def generate(seed: int) -> Project:
+def generate(seed: int, op: str | None = None, opset: int | None = None) -> Project:
+    """A one-op project: a random op of the catalog at a random opset, or `op` at `opset`."""
     from converter_cases import CASES, Init
 
-    from agrippa.sema.ops import all_ops, attribute_input_specs
+    from agrippa.sema.ops import all_ops, attribute_input_specs, get_op
 
     rng = random.Random(seed)
-    opset = rng.choice(OPSETS)
+    opset = opset or rng.choice(OPSETS)
     ops = [s for s in all_ops(opset) if not s.name.startswith(("Sequence", "Optional"))]
-    schema = rng.choice(ops)
+    schema = get_op(op, opset) if op else rng.choice(ops)
     case = None
     if schema.name in CASES and rng.random() < 0.85:
         try:
@@ -112,7 +113,7 @@ def generate(seed: int) -> Project:
     head, body, feeds, onnx_inputs, inits, graph_inputs = [], [], {}, [], [], []
     for k, value in enumerate(inputs):
         if value is None:  # an absent optional input in the middle: markup cannot say so
-            return generate(seed + 7919)
+            return generate(seed + 7919, op, opset)
         name = f"in{k}"
         onnx_inputs.append(name)
         if isinstance(value, Init):
@@ -123,7 +124,7 @@ def generate(seed: int) -> Project:
                 inits.append(numpy_helper.from_array(arr.astype(np.int64 if arr.dtype.kind in "iu" else arr.dtype), name))
                 continue
             if arr.dtype != np.float32:
-                return generate(seed + 7919)
+                return generate(seed + 7919, op, opset)
             body.append(f'<params name="w{k}" dim="{_text(list(arr.shape))}" frozen="yes"/>')
             inits.append(numpy_helper.from_array(arr, name))
             continue

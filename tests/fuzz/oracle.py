@@ -58,12 +58,18 @@ ALLOWED = {
 ALLOWED_MESSAGES = [
     ("bad-axis", r"repeat an axis", "onnxruntime ignores a repeated axis, ONNX does not define it and torch "
      "refuses it (the model could not train)"),
+    ("bad-attribute", r"Celu: attribute 'alpha' cannot be 0", "Celu divides by alpha: onnxruntime computes "
+     "something, torch refuses, ONNX leaves it undefined"),
+    ("bad-axis", r"ReverseSequence: batch_axis and time_axis must be 0 and 1", "the spec allows only 0 and 1; "
+     "onnxruntime accepts -1 but torch's converter (and the spec) do not"),
+    ("rank-mismatch", r"LayerNormalization: Scale .* has more dimensions than", "the spec: scale broadcasts to "
+     "the normalized shape; onnxruntime broadcasts it to X, torch refuses"),
     ("shape-mismatch", r"PRelu: the slope .* does not broadcast to X", "ONNX: PRelu's slope broadcasts to X one "
      "way and the output has X's shape; onnxruntime broadcasts both ways, so its output would contradict ONNX's "
      "own shape inference"),
 ]
 # environment limits, not verdicts on the markup
-SKIP_PATTERNS = [r"need a working torchvision"]
+SKIP_PATTERNS = [r"need a working torchvision", r"not implemented for 'UInt(16|32|64)'"]
 
 
 def allowed(d) -> bool:

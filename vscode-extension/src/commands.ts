@@ -7,6 +7,7 @@ export const COMMANDS = {
   restartServer: 'agrippa.restartServer',
   selectProfile: 'agrippa.selectProfile',
   showGraph: 'agrippa.showGraph',
+  showExpanded: 'agrippa.showExpanded',
 } as const;
 
 export type CommandKey = keyof typeof COMMANDS;

@@ -61,6 +61,7 @@ export function autoCloseTag(e: vscode.TextDocumentChangeEvent): void {
  */
 export function targetUri(arg?: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string' && arg.startsWith('file:')) return vscode.Uri.parse(arg); // from a server lens or action
   const active = vscode.window.activeTextEditor?.document;
   if (active?.languageId === LANGUAGE_ID) return active.uri;
   const visible = vscode.window.visibleTextEditors.find((e) => e.document.languageId === LANGUAGE_ID);

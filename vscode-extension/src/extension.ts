@@ -6,6 +6,7 @@
 //   bindingsProfile.ts   the profile status item and the select-profile command
 //   documents.ts         XML model adoption, auto-closing tags, the target model of a command
 //   configWatcher.ts     settings changes
+//   tasks.ts             the `agrippa` task type (check, compile, train) and its problem matcher
 import * as vscode from 'vscode';
 import { BaseLanguageClient } from 'vscode-languageclient/node';
 
@@ -14,10 +15,12 @@ import { registerCommands } from './commands';
 import { CompileAndTrain } from './compileAndTrain';
 import { onConfigurationChanged } from './configWatcher';
 import { autoCloseTag, DocumentWatcher, targetUri } from './documents';
+import { ExpandedViews } from './expandedView';
 import { GraphViews } from './graphView';
 import { ResolvedInterpreter } from './interpreter';
 import { ServerManager } from './serverLifecycle';
 import { ServerStatus } from './serverStatus';
+import { registerTaskProvider } from './tasks';
 
 export interface AgrippaApi {
   /** The running language client, if any (for other extensions and tests). */
@@ -45,6 +48,9 @@ export function activate(context: vscode.ExtensionContext): AgrippaApi {
   server = srv;
   const graphs = new GraphViews(context.extensionUri, () => srv.ensureClient(), log);
   context.subscriptions.push(graphs);
+  const expanded = new ExpandedViews(() => srv.readyClient(), log); // expandedView.ts: the expanded model
+  context.subscriptions.push(expanded);
+  context.subscriptions.push(registerTaskProvider(() => srv.interpreter())); // tasks.ts: check, compile, train
 
   context.subscriptions.push(
     ...registerCommands(vscode.commands, {
@@ -53,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): AgrippaApi {
       restartServer: () => srv.restart(),
       selectProfile: (uri?: vscode.Uri) => profile.select(uri),
       showGraph: (uri?: vscode.Uri) => graphs.showFor(targetUri(uri)),
+      showExpanded: (uri?: vscode.Uri | string) => expanded.showFor(targetUri(uri)),
     }),
     vscode.workspace.onDidOpenTextDocument((doc) => documents.onOpen(doc)),
     vscode.workspace.onDidChangeTextDocument((e) => autoCloseTag(e)),

@@ -50,6 +50,11 @@ export class ServerManager {
     return this.resolvedInterpreter;
   }
 
+  /** The interpreter of the running server, else the one it would start with (for tasks). */
+  interpreter(): Promise<ResolvedInterpreter> {
+    return this.resolvedInterpreter ? Promise.resolve(this.resolvedInterpreter) : this.interpreters.resolve();
+  }
+
   /** The client, starting the server when there is none (or it stopped). */
   ensureClient(): Promise<AgrippaLanguageClient | undefined> {
     if (this.current && this.current.state !== State.Stopped) return Promise.resolve(this.current);
@@ -113,6 +118,8 @@ export class ServerManager {
         { scheme: 'untitled', language: LANGUAGE_ID },
       ],
       synchronize: { configurationSection: CONFIG },
+      // client-side commands the server may put in lenses and code actions (the graph view draws its own lens)
+      initializationOptions: { clientCommands: ['agrippa.showExpanded'] },
       outputChannel: this.options.serverOutput,
       traceOutputChannel: this.options.serverOutput,
     };

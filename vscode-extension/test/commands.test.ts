@@ -80,6 +80,7 @@ describe('commands', () => {
       'agrippa.restartServer': 'Agrippa: Restart Server',
       'agrippa.selectProfile': 'Agrippa: Select Bindings Profile',
       'agrippa.showGraph': 'Agrippa: Show Model Graph',
+      'agrippa.showExpanded': 'Agrippa: Show Expanded Model',
     });
   });
 
@@ -92,6 +93,7 @@ describe('commands', () => {
       restartServer: noop,
       selectProfile: noop,
       showGraph: noop,
+      showExpanded: noop,
     });
     assert.deepEqual(ids.sort(), [...declared].sort());
   });

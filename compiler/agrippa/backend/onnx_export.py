@@ -39,10 +39,11 @@ _ITEMSIZE = {
 _MODEL_GRAPH, _GRAPH_INITIALIZER, _TENSOR_RAW_DATA = 7, 5, 9  # field numbers in onnx.proto
 
 
-EXPLICIT_DEFAULTS = {"STFT": {"onesided": 1}}
+EXPLICIT_DEFAULTS = {"STFT": {"onesided": 1}, "MeanVarianceNormalization": {"axes": [0, 2, 3]}}
 """Attributes written out even at their default: ONNX's shape inference reads a missing STFT
 `onesided` as 0 (the schema's default is 1, which onnxruntime uses), and the checker would
-then refuse the true output shape."""
+then refuse the true output shape; MeanVarianceNormalization's function body reads `axes`
+by reference, and without the attribute its Constant has no value (the checker refuses)."""
 
 
 def param_values(graph: Graph, weights: dict[str, np.ndarray], rng: np.random.Generator,

@@ -336,18 +336,18 @@ def model_graph(analysis: Analysis, symbolic: Analysis | None = None) -> dict | 
 
 
 def graph_of(path: str, bindings: dict[str, object] | None = None, profile: str | None = None,
-             index: str | None = None) -> tuple[dict | None, Analysis]:
+             index: str | None = None, dynamic: tuple[str, ...] | list[str] = ()) -> tuple[dict | None, Analysis]:
     """Analyse the project at `path` (with and, for the symbolic shapes, without bindings)
     and return its graph with the analysis."""
     import dataclasses
 
     from agrippa.sema.analysis import analyze
 
-    an = analyze(path, bindings=bindings, profile=profile, index=index)
+    an = analyze(path, bindings=bindings, profile=profile, index=index, dynamic=dynamic)
     sym = None
     if an.bindings and an.graph is not None:
         cfg = dataclasses.replace(an.config, bindings={}, profiles={}, diagnostics=[])
-        sym = analyze(path, bindings={}, config=cfg, index=index, schema=False)
+        sym = analyze(path, bindings={}, config=cfg, index=index, schema=False, dynamic=dynamic)
     return model_graph(an, sym), an
 
 

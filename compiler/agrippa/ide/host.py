@@ -44,6 +44,7 @@ class Settings:
     bindings: dict[str, object] = field(default_factory=dict)
     inlay_hints: bool = True
     profile: str | None = None
+    format_attributes: str = "preserve"  # `format.attributes`: preserve | align | onePerLine
 
     @staticmethod
     def from_json(data: object) -> Settings:
@@ -58,6 +59,9 @@ class Settings:
                 s.inlay_hints = ih["enabled"]
             if isinstance(data.get("profile"), str) and data["profile"]:
                 s.profile = data["profile"]
+            fmt = data.get("format")
+            if isinstance(fmt, dict) and fmt.get("attributes") in ("preserve", "align", "onePerLine"):
+                s.format_attributes = fmt["attributes"]
         return s
 
 

@@ -225,6 +225,9 @@ def block_hover(ctx: Context, el: Element) -> str | None:
 
 
 def var_hover(ctx: Context, name: str) -> str:
+    if ctx.graph is not None and name in ctx.graph.dynamic:
+        return (f"`{name}`: a dynamic dim (`[model] dynamic`): chosen at run time, never bound; "
+                "an ONNX `dim_param` in the compiled model")
     origin = ctx.host.binding_origin(ctx.analysis.project_dir, name)
     value = ctx.analysis.bindings.get(name, origin.value if origin else None)
     if origin is None and name not in ctx.analysis.bindings:

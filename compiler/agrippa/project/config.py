@@ -187,12 +187,14 @@ def _read_dynamic(v: object, text: str, path: str, out: list[Diagnostic], bad) -
     value = found[1] if found is not None else None
     line = text.split("\n")[value.start.line] if value is not None else ""
     names: list[str] = []
+    pos = value.start.character if value is not None else 0
     for item in v:
+        shown = f'"{item}"' if isinstance(item, str) else str(item).lower() if isinstance(item, bool) else str(item)
+        at = line.find(shown, pos) if value is not None else -1
+        pos = at + len(shown) if at >= 0 else pos
         if isinstance(item, str) and _NAME.fullmatch(item) and item not in names:
             names.append(item)
             continue
-        shown = f'"{item}"' if isinstance(item, str) else str(item).lower() if isinstance(item, bool) else str(item)
-        at = line.find(shown, value.start.character) if value is not None else -1
         rng = Range.of(value.start.line, at, value.start.line, at + len(shown)) if at >= 0 else \
             toml_key_range(text, "model.dynamic")
         why = "is named twice" if item in names else "is not a name (letters, digits, _)"

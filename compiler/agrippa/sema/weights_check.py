@@ -37,8 +37,8 @@ def shape_diagnostics(graph: Graph, stored: Mapping[str, tuple[int, ...]], wname
     out = []
     for name, shape in stored.items():
         p = graph.params.get(name)
-        if p is None or not all(isinstance(d, int) for d in p.dims):
-            continue
+        if p is None or not all(isinstance(d, int) for d in p.dims) or (p.tensor is not None and p.tensor.declared is None):
+            continue  # dims unknown (a mistake in them is reported where they are written)
         dims, shape = tuple(p.dims), tuple(shape)
         if dims == shape:
             continue

@@ -32,7 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="a value for the root import NAME (repeatable)")
     p.add_argument("-o", "--output", help="write the exports to this .npz (default: print them)")
     p.add_argument("--profile", help="a [profiles.NAME] set of bindings")
-    p.add_argument("--bind", action="append", type=parse_binding, default=[], metavar="N=V")
+    p.add_argument("--bind", action="append", type=parse_binding, default=[], metavar="N=V",
+                   help="bind var(N) to V (repeatable; over agrippa.toml's bindings)")
+    p.add_argument("--dynamic", action="append", default=[], metavar="NAME",
+                   help="a dim chosen at run time, e.g. batch (repeatable; with [model] dynamic)")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="agrippa-run-") as tmp:
         try:
             result = compile_project(args.project, os.path.join(tmp, "model.onnx"), bindings=dict(args.bind),
-                                     profile=args.profile, write_weights=False)
+                                     profile=args.profile, write_weights=False, dynamic=args.dynamic)
         except CompileError as e:
             for d in e.diagnostics:
                 print(d.to_text(), file=sys.stderr)

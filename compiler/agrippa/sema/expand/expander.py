@@ -27,6 +27,7 @@ from agrippa.sema.expand.nodes import NodeBuilder
 from agrippa.sema.expand.reader import MAX_COPIES, AttrReader
 from agrippa.sema.expand.scope import Budget, Reporter, Scope
 from agrippa.sema.ir import Frame, Graph, Node, Tensor, Use
+from agrippa.sema.values import ValueError_, evaluate
 from agrippa.syntax.parser import parse
 from agrippa.syntax.tree import Element, SourceFile
 
@@ -67,6 +68,8 @@ class Expander:
         self.concat_count = 0
         self.multiplier = 1  # product of the copy counts of the enclosing rep/stretch blocks
         self.instances = 0  # sourced-block instances expanded so far (they count toward MAX_NODES)
+        self._parse_reported: set[str] = set()  # sourced files whose parse diagnostics are reported
+        self._weights: dict[Element, int] = {}  # block -> nodes one copy makes (`_weight`)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -170,7 +173,7 @@ class Expander:
             if not isinstance(n, int):
                 self.graph.complete = False
             elif not self._affordable(scope, el, kind, n):
-                return
+                n = 1  # reported; one copy is analysed, so what follows still has its names
             outer = self.multiplier
             self.multiplier *= n if isinstance(n, int) else 1
             try:
@@ -181,15 +184,46 @@ class Expander:
             self.block_body(scope, el)
 
     def _affordable(self, scope: Scope, el: Element, kind: str, n: int) -> bool:
-        """Refuse, before expanding, a count that would make more than MAX_NODES nodes."""
-        per_copy = max(1, sum(1 for e in el.iter() if e.tag == "node" or (e.tag == "block" and e.get("src"))))
-        total = len(self.graph.nodes) + per_copy * n * self.multiplier
+        """Refuse, before expanding, a count that would make more than MAX_NODES nodes.
+
+        The outermost repeated block is judged with its nested counts (one diagnostic, at
+        the count that matters); a nested one that still overflows (sourced files are
+        counted as one node each) stops the walk, so its copies do not report it again."""
+        total = len(self.graph.nodes) + self._weight(el) * n
         if total <= MAX_NODES:
             return True
         attr = el.attrs[kind]
         self.reporter.error(scope, attr.value_range, "too-many-nodes",
-                            f"{kind}={n} would expand the model to about {total:,} nodes (at most {MAX_NODES:,})")
+                            f"{kind}={n:,} would expand the model to about {total:,} nodes (at most {MAX_NODES:,})"
+                            + ("; one copy is analysed" if self.multiplier == 1 else "; the expansion stops here"))
+        if self.multiplier != 1:
+            raise Budget
         return False
+
+    def _weight(self, el: Element) -> int:
+        """About how many nodes one copy of block `el` makes, nested rep/stretch counts included."""
+        w = self._weights.get(el)
+        if w is None:
+            w = 0
+            for c in el.children:
+                if c.tag == "node" or (c.tag == "block" and c.get("src")):
+                    w += 1
+                elif c.tag == "block":
+                    w += self._weight(c) * self._quiet_count(c)
+            self._weights[el] = w = max(w, 1)
+        return w
+
+    def _quiet_count(self, el: Element) -> int:
+        """A block's rep/stretch count when it is a known whole number, else 1 (nothing reported)."""
+        attr = el.attrs.get("rep") or el.attrs.get("stretch")
+        if attr is None:
+            return 1
+        v = self.reader.parsed(attr)
+        try:
+            n = evaluate(v, self.reader.bindings) if not isinstance(v, ValueError_) else 1
+        except ValueError_:
+            return 1
+        return n if isinstance(n, int) and 1 <= n <= MAX_COPIES else 1
 
     def block_body(self, scope: Scope, el: Element) -> None:
         reference = self.defs.reference
@@ -293,8 +327,10 @@ class Expander:
         if sf is None:
             error(scope, src.value_range, getattr(why, "code", "") or "missing-source", f"cannot source '{src.value}': {why}")
             return
-        for d in sf.diagnostics:
-            self.reporter.report(scope, d.file, d.range, d.severity, d.code, d.message)
+        if path not in self._parse_reported:  # the file's own mistakes, once (not per instance)
+            self._parse_reported.add(path)
+            for d in sf.diagnostics:
+                self.reporter.report(scope, d.file, d.range, d.severity, d.code, d.message)
         if sf.root is None:
             return
         sub = Scope(sf, scope.prefix + name + "$", scope.chain + (Frame("source", el, scope.file.path),),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from agrippa.base.diagnostics import Range, Severity
 from agrippa.sema.expand.scope import Reporter, Scope
-from agrippa.sema.values import Value, ValueError_, evaluate, parse_value, substitute, symbol
+from agrippa.sema.values import Value, ValueError_, evaluate, parse_value, substitute
 from agrippa.syntax.tree import Attr, Element
 
 MAX_COPIES = 100_000  # rep/stretch count of one block
@@ -154,42 +154,36 @@ class AttrReader:
     def dims(self, scope: Scope, el: Element, name: str, *, hint: bool = False, params: bool = False) -> tuple | None:
         """A dim list: whole numbers ≥ 0 or symbolic dims; None after reporting a mistake.
 
-        A dynamic name may be written `var(batch)`, inside `expr()`, or quoted (`"batch"`);
-        a parameter's dims (`params`) may not use one."""
+        A dynamic name is written `var(batch)` or inside `expr()`; a parameter's dims
+        (`params`) may not use one."""
         v = self.eval_attr(scope, el, name, hint=hint, dims=True)
         attr = el.attrs.get(name)
         if v is None or attr is None:
             return None
         if not isinstance(v, list):
             v = [v]
-        if params and self.dynamic and self._dynamic_params(scope, attr, v):
+        if params and self.dynamic and self._dynamic_params(scope, attr):
             return None
         out = []
         for d in v:
             if isinstance(d, float) and d.is_integer():
                 d = int(d)
-            if isinstance(d, str) and d in self.dynamic:
-                d = symbol(d)
             ok = (isinstance(d, int) and not isinstance(d, bool) and d >= 0) or hasattr(d, "free_symbols")
             if not ok:
-                dyn = " (or a dynamic dim: [model] dynamic in agrippa.toml, --dynamic)" if isinstance(d, str) else ""
+                dyn = (f"; a dim chosen at run time is written var({d}), with {d} in [model] dynamic of "
+                       f"agrippa.toml (or --dynamic {d})") if isinstance(d, str) and d.isidentifier() else ""
                 self._report(scope, attr.value_range, Severity.WARNING if hint else Severity.ERROR,
-                             "bad-dim", f"{name} must be a list of whole numbers{dyn}, got {d!r}")
+                             "bad-dim", f"{name} must be a list of whole numbers, got {d!r}{dyn}")
                 return None
             out.append(d)
         return tuple(out)
 
-    def _dynamic_params(self, scope: Scope, attr: Attr, dims: list) -> bool:
+    def _dynamic_params(self, scope: Scope, attr: Attr) -> bool:
         """Report dynamic names in a parameter's dim, at each name; True when there is one."""
         v = self.parsed(attr)
         found = [n for n in v.names() if n.name in self.dynamic] if isinstance(v, Value) else []
-        spans = [(n.name, n.start, n.end) for n in found]
-        for d in dims:  # quoted names: '["batch", 4]'
-            if isinstance(d, str) and d in self.dynamic:
-                at = attr.value.find(f'"{d}"')
-                spans.append((d, max(at, 0), max(at, 0) + len(d) + 2))
-        for name, start, end in spans:
-            self._report(scope, self.value_range(scope, attr, start, end), Severity.ERROR, "dynamic-dim-in-params",
-                         f"'{name}' is a dynamic dim (chosen at run time); a parameter's shape is fixed when "
-                         f"compiling, so its dim cannot use it", data={"name": name})
-        return bool(spans)
+        for n in found:
+            self._report(scope, self.value_range(scope, attr, n.start, n.end), Severity.ERROR, "dynamic-dim-in-params",
+                         f"'{n.name}' is a dynamic dim (chosen at run time); a parameter's shape is fixed when "
+                         f"compiling, so its dim cannot use it", data={"name": n.name})
+        return bool(found)

@@ -2,8 +2,8 @@
 
 `Scope` is the file being walked, the name prefix of the sourced blocks it is inside and
 the chain of frames (sourced-block tags, rep/stretch copies) that led there. `Reporter`
-collects diagnostics, each reported once however many copies meet it, with the sourcing
-chain as related information.
+collects diagnostics, each reported once however many copies meet it (the repeats are
+counted), with the sourcing chain as related information.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from agrippa.base.diagnostics import (
     RelatedInfo,
     Severity,
 )
-from agrippa.sema.ir import Frame, Origin
+from agrippa.sema.ir import Frame, Origin, copies_label
 from agrippa.syntax.tree import Element, SourceFile
 
 
@@ -48,7 +48,7 @@ class Reporter:
 
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
-        self._seen: set[tuple] = set()
+        self._seen: dict[tuple, Diagnostic] = {}  # each kept diagnostic; repeats counted in data["copies"]
         self._per_file: dict[str, int] = {}
         self._summaries: dict[str, Diagnostic] = {}
 
@@ -74,17 +74,23 @@ class Reporter:
         """Report once per (file, range, code, message); inside sourced blocks, the tags
         that sourced them are related information."""
         key = (file, rng, code, message)
-        if key in self._seen:
+        seen = self._seen.get(key)
+        if seen is not None:  # the same mistake in another copy: counted (analysis.py says how many)
+            seen.data["copies"] = seen.data.get("copies", 1) + 1
             return
         if self.saturated(file):
             return self.drop(file)
-        self._seen.add(key)
         self._per_file[file] = self._per_file.get(file, 0) + 1
         if scope is not None:
             related = related + tuple(
                 RelatedInfo(Location(f.file, f.element.tag_range), f"sourced here as '{f.element.get('name')}'")
                 for f in scope.chain if f.kind == "source")
-        self.diagnostics.append(Diagnostic(file, rng, severity, code, message, related, **kw))
+        d = Diagnostic(file, rng, severity, code, message, related, **kw)
+        label = copies_label(scope.chain) if scope is not None else None
+        if label is not None:
+            d.data["copies_of"] = label
+        self._seen[key] = d
+        self.diagnostics.append(d)
 
     def error(self, scope: Scope, rng: Range, code: str, message: str, **kw) -> None:
         self.report(scope, scope.file.path, rng, Severity.ERROR, code, message, **kw)

@@ -236,6 +236,14 @@ def parse_attribute(schema: OpSchema, attr_name: str, text: str) -> ParsedAttr |
             value == onnx.TensorProto.UNDEFINED or value not in onnx.TensorProto.DataType.values()):
         return AttrError(f"{schema.name}: attribute '{attr_name}' must be an ONNX element type code "
                          f"(1 float, 7 int64, 11 double, ...); got {value}")
+    where = POSITIVE.get(attr_name, ())
+    if (schema.name in where or "*" in where) and kind in ("int", "float", "ints", "floats") and any(
+            v <= 0 for v in (value if isinstance(value, list) else [value])):
+        return AttrError(f"{schema.name}: attribute '{attr_name}' must be positive; got {value}")
+    if (schema.name, attr_name) in NONZERO and value == 0:
+        return AttrError(f"{schema.name}: attribute '{attr_name}' cannot be 0 (the op divides by it)")
+    if (schema.name, attr_name) in ONE_OR_TWO and value not in (1, 2):
+        return AttrError(f"{schema.name}: attribute '{attr_name}' must be 1 or 2; got {value}")
     choices = CHOICES.get(attr_name, {})
     allowed = choices.get(schema.name, choices.get("*"))
     if kind == "string" and allowed is not None and value not in allowed:
@@ -246,6 +254,14 @@ def parse_attribute(schema: OpSchema, attr_name: str, text: str) -> ParsedAttr |
     return ParsedAttr(attr_name, kind, value, scalar)
 
 
+POSITIVE: dict[str, frozenset[str]] = {
+    "size": frozenset({"LRN"}), "alpha": frozenset({"LRN"}), "beta": frozenset({"LRN"}),
+    "sample_size": frozenset({"Multinomial"}), "scale": frozenset({"RandomNormal", "RandomNormalLike"}),
+    **dict.fromkeys(("hidden_size", "blocksize", "kernel_shape", "strides", "dilations"), frozenset({"*"})),
+}
+"""Numeric attributes whose values must be > 0: attribute -> ops ("*": any op)."""
+NONZERO = frozenset({("Celu", "alpha")})
+ONE_OR_TWO = frozenset({("LpNormalization", "p")})  # the spec: "only 1 or 2 are supported"
 _DIRECTIONS = frozenset({"forward", "reverse", "bidirectional"})
 _SCATTER = frozenset({"none", "add", "mul", "max", "min"})
 _LOSS = frozenset({"none", "sum", "mean"})

@@ -8,6 +8,11 @@ import numpy as np
 from agrippa.sema.ops.catalog import OpInput, OpOutput, OpSchema
 from agrippa.sema.ops.inputs import attribute_input_specs
 
+ONNX_OPERATOR_URL = "https://onnx.ai/onnx/operators/onnx__{}.html"
+ONNX_DOCS_URL = "https://onnx.ai/onnx/repo-docs/{}.html"
+"""The ONNX docs' relative links (`Broadcasting.md`) point into onnx's repository: here, to its site."""
+_RELATIVE_MD = re.compile(r"\]\((?![a-z]+:|#)([A-Za-z0-9_./-]+)\.md(#[^)]*)?\)")
+
 DOC_LIMIT = 1500
 """Characters of the ONNX doc shown in a hover; longer docs are cut at a paragraph."""
 
@@ -92,5 +97,12 @@ def op_markdown(schema: OpSchema) -> str:
             short = ", ".join(t.removeprefix("tensor(").removesuffix(")") for t in allowed)
             lines.append(f"- `{param}`: {short}")
     if schema.doc:
-        lines.extend(["", "---", "", _trim_doc(schema.doc)])
+        lines.extend(["", "---", "", _trim_doc(_absolute_links(schema.doc))])
+    if schema.domain in ("", "ai.onnx"):
+        lines.extend(["", f"[ONNX documentation of {schema.name}]({ONNX_OPERATOR_URL.format(schema.name)})"])
     return "\n".join(lines)
+
+
+def _absolute_links(doc: str) -> str:
+    """`[text](Broadcasting.md)` → the page on onnx.ai (the relative link leads nowhere in an editor)."""
+    return _RELATIVE_MD.sub(lambda m: f"]({ONNX_DOCS_URL.format(m.group(1).rsplit('/', 1)[-1])}{m.group(2) or ''})", doc)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from agrippa.base.diagnostics import Diagnostic, Location, Range, RelatedInfo, Severity
-from agrippa.sema.ir import Graph, Node, Tensor
+from agrippa.sema.ir import Graph, Node, Tensor, copies_label
 from agrippa.sema.shapes.dims import DIFFERENT, MAYBE, Dim, Shape, compare, format_dim, format_shape
 from agrippa.syntax.tree import Element
 
@@ -157,8 +157,11 @@ class Ctx:
 
     def report(self, severity: Severity, code: str, message: str, at: int | str | None = None,
                other: int | None = None, what: str = "the other operand was produced here") -> None:
-        self.run.diags.append(Diagnostic(self.node.origin.file, self._where(at), severity, code,
-                                         message, self._related(other, what)))
+        d = Diagnostic(self.node.origin.file, self._where(at), severity, code, message, self._related(other, what))
+        label = copies_label(self.node.origin.chain)
+        if label is not None:  # repeats from the other copies are counted (analysis.py)
+            d.data["copies_of"] = label
+        self.run.diags.append(d)
 
     def error(self, message: str, at: int | str | None = None, other: int | None = None,
               code: str = MISMATCH, what: str = "the other operand was produced here") -> NoReturn:

@@ -9,9 +9,10 @@ from agrippa.sema.shapes.context import RULES, Ctx, Fail, Run
 from agrippa.sema.shapes.dims import norm_shape
 from agrippa.sema.shapes.fallback import fallback
 from agrippa.sema.shapes.hints import check_hints
-from agrippa.sema.shapes.operands import check_operands
+from agrippa.sema.shapes.operands import check_kernel, check_operands
 from agrippa.sema.types.infer import Types, check_exports, onnx_types, start, type_node
 
+_TYPE_ATTRS = ("to", "dtype", "output_datatype", "output_dtype")
 DEBUG = False  # re-raise unexpected exceptions from rules (the tests turn this on)
 
 
@@ -36,6 +37,7 @@ def infer(graph: Graph) -> list[Diagnostic]:
 
 
 def _node(run: Run, types: Types, node: Node) -> None:
+    reported = len(types.diags)
     try:
         typed = type_node(types, node)
     except Exception:
@@ -48,6 +50,7 @@ def _node(run: Run, types: Types, node: Node) -> None:
         fn = RULES.get(node.op)
         try:
             check_operands(ctx)
+            check_kernel(ctx)
             shapes = fn(ctx) if fn is not None else fallback(ctx)
         except Fail:
             shapes = []
@@ -61,6 +64,7 @@ def _node(run: Run, types: Types, node: Node) -> None:
             default = u.tensor.dtype
             break
     dtypes, values, n = ctx.dtypes, ctx.values, len(shapes)
+    decided = any(a in node.attributes for a in _TYPE_ATTRS)  # dtype, to, ...: checked against the schema
     asked = None
     for k, t in enumerate(node.outputs):
         t.shape = shapes[k] if k < n else None
@@ -71,31 +75,52 @@ def _node(run: Run, types: Types, node: Node) -> None:
                 if asked is None:
                     asked = onnx_types(types, node)
                 d = asked[k] if k < len(asked) else None
-            if d:
-                _check_decided(ctx, k, d)
+        if decided and k == 0:
+            _check_decided(ctx, k)
         if not d:
             d = default
             types.untyped.add(t.name)
+        if (k == 0 and not decided and node.known and len(types.diags) == reported
+                and not any(u.tensor.name in types.untyped for u in node.inputs)):
+            _check_output_type(ctx, k, d)
         t.dtype = d
         if values and k in values:
             run.values[t.name] = values[k]
 
 
-def _check_decided(ctx: Ctx, k: int, dtype: str) -> None:
+def _check_decided(ctx: Ctx, k: int) -> None:
     """An output type an attribute decides (RandomNormalLike's dtype, ...) must be one the op's
     schema allows for that output (the checker refuses the model otherwise)."""
     from agrippa.base.diagnostics import Severity
-    from agrippa.sema.dtypes import type_str_name
+    from agrippa.sema.dtypes import ELEM_TYPE_NAMES, type_str_name
     from agrippa.sema.ops import get_op
-    from agrippa.sema.ops.attributes import ELEMENT_TYPE_ATTRS
 
     schema = get_op(ctx.op, ctx.run.graph.opset) if not ctx.node.domain else None
-    if schema is None or not schema.outputs:
+    at = next((a for a in _TYPE_ATTRS if a in ctx.node.attributes), None)
+    if schema is None or not schema.outputs or at is None:
+        return
+    dtype = ELEM_TYPE_NAMES.get(ctx.attr(at))
+    formal = schema.outputs[min(k, len(schema.outputs) - 1)]
+    allowed = {type_str_name(x) for x in formal.allowed_types}
+    if dtype is None or None in allowed or not allowed or dtype in allowed:
+        return
+    ctx.report(Severity.ERROR, "type-mismatch", f"{ctx.op}: {at}={ctx.attr(at)} makes {dtype}, but the op's output "
+               f"is one of {', '.join(sorted(x for x in allowed if x))}", at=at)
+
+
+def _check_output_type(ctx: Ctx, k: int, dtype: str) -> None:
+    """An output whose type follows no attribute must still be one the schema allows
+    (RandomNormalLike of an int64 tensor makes int64, which the op cannot)."""
+    from agrippa.base.diagnostics import Severity
+    from agrippa.sema.dtypes import DTYPES, type_str_name
+    from agrippa.sema.ops import get_op
+
+    schema = get_op(ctx.op, ctx.run.graph.opset) if not ctx.node.domain else None
+    if schema is None or not schema.outputs or dtype not in DTYPES:
         return
     formal = schema.outputs[min(k, len(schema.outputs) - 1)]
     allowed = {type_str_name(x) for x in formal.allowed_types}
     if None in allowed or not allowed or dtype in allowed:
         return
-    at = next((a for a in ELEMENT_TYPE_ATTRS if a in ctx.node.attributes), None)
-    ctx.report(Severity.ERROR, "type-mismatch", f"{ctx.op}: output {k + 1} cannot be {dtype}; the op makes "
-               f"{', '.join(sorted(x for x in allowed if x))}", at=at)
+    ctx.report(Severity.ERROR, "type-mismatch", f"{ctx.op} would make {dtype} here, but its output is one of "
+               f"{', '.join(sorted(x for x in allowed if x))}; give dtype, or cast the input", at=0)

@@ -3,7 +3,7 @@ refuses a node whose such input has another rank, and ONNX's inference rarely sa
 for every node before its shape rule (found by the differential fuzzer, tests/fuzz)."""
 from __future__ import annotations
 
-from agrippa.sema.shapes.context import RANK, Ctx
+from agrippa.sema.shapes.context import BAD_AXIS, RANK, Ctx
 from agrippa.sema.shapes.dims import format_shape
 
 _REDUCE = ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
@@ -18,6 +18,7 @@ SCALARS: dict[str, tuple[int, ...]] = {
     "Trilu": (1,), "HannWindow": (0,), "HammingWindow": (0,), "BlackmanWindow": (0,),
     "MelWeightMatrix": (0, 1, 2, 3, 4), "Range": (0, 1, 2), "STFT": (1, 3), "DFT": (1, 2),
     "NonMaxSuppression": (2, 3, 4), "OneHot": (1,), "CumSum": (1,), "Clip": (1, 2), "Dropout": (1, 2),
+    "MatMulInteger": (2, 3), "ConvInteger": (2, 3),
 }
 """op -> inputs that must hold one value (0-D, or 1-D of one element)."""
 ONE_ELEMENT_VECTORS: dict[str, tuple[int, ...]] = {"TopK": (1,)}
@@ -26,6 +27,16 @@ ONE_ELEMENT_VECTORS: dict[str, tuple[int, ...]] = {"TopK": (1,)}
 
 def check_operands(ctx: Ctx) -> None:
     op = ctx.op
+    if op in ("RandomUniform", "RandomUniformLike") and ctx.attr("low", 0.0) > ctx.attr("high", 1.0):
+        ctx.error(f"{op}: low ({ctx.attr('low', 0.0)}) must not be above high ({ctx.attr('high', 1.0)}); "
+                  "onnxruntime aborts the whole process on it", at="low" if "low" in ctx.node.attributes else "high",
+                  code="bad-attribute")
+    if op == "ReverseSequence":
+        b, t = ctx.attr("batch_axis", 1), ctx.attr("time_axis", 0)
+        if b not in (0, 1) or t not in (0, 1) or b == t:
+            ctx.error(f"ReverseSequence: batch_axis and time_axis must be 0 and 1 (one each); got {b} and {t}",
+                      at="time_axis" if "time_axis" in ctx.node.origin.element.attrs else "batch_axis",
+                      code=BAD_AXIS)
     for i in VECTORS.get(op, ()):
         s = _shape(ctx, i)
         if s is not None and len(s) != 1:
@@ -52,3 +63,129 @@ def _error(ctx: Ctx, i: int, what: str, s: tuple) -> None:
     name = schema.inputs[i].name if schema is not None and i < len(schema.inputs) else f"input {i + 1}"
     at = name if name in ctx.node.origin.element.attrs else i
     ctx.error(f"{ctx.op}: {name} must be {what}, got shape {format_shape(s)}", at=at, code=RANK)
+
+
+# -- kernel rules: what onnxruntime's kernels check when they load or run ---------------------------
+def check_kernel(ctx: Ctx) -> None:
+    """Rules onnxruntime's kernels enforce and ONNX's inference does not (found by the fuzzer)."""
+    fn = KERNEL_RULES.get(ctx.op)
+    if fn is not None:
+        fn(ctx)
+
+
+def _ints_shape(ctx: Ctx, i: int) -> tuple | None:
+    s = _shape(ctx, i)
+    return s if s is not None and all(type(d) is int for d in s) else None
+
+
+def _space_to_depth(ctx: Ctx) -> None:
+    x, b = _ints_shape(ctx, 0), ctx.attr("blocksize")
+    if x is None or not isinstance(b, int) or b <= 0:
+        return
+    if len(x) != 4:
+        ctx.error(f"{ctx.op}: the input must be [N, C, H, W], got {format_shape(x)}", at=0, code=RANK)
+    if ctx.op == "SpaceToDepth" and (x[2] % b or x[3] % b):
+        ctx.error(f"SpaceToDepth: height and width ({x[2]}, {x[3]}) must be multiples of blocksize {b}",
+                  at="blocksize", code=SHAPE)
+    if ctx.op == "DepthToSpace" and x[1] % (b * b):
+        ctx.error(f"DepthToSpace: the {x[1]} channels must be a multiple of blocksize² = {b * b}",
+                  at="blocksize", code=SHAPE)
+
+
+def _quantize(ctx: Ctx) -> None:
+    x, scale = _ints_shape(ctx, 0), _ints_shape(ctx, 1)
+    if x is None or scale is None or len(scale) == 0 or scale == (1,) or ctx.attr("block_size", 0):
+        return
+    axis = ctx.attr("axis", 1)
+    if not -len(x) <= axis < len(x):
+        ctx.error(f"{ctx.op}: axis {axis} is out of range for the input {format_shape(x)}", at="axis", code=BAD_AXIS)
+    for i, name in ((1, "scale"), (2, "zero_point")):
+        s = _ints_shape(ctx, i)
+        if s is not None and (len(s) != 1 or s[0] != x[axis]):
+            ctx.error(f"{ctx.op}: per-axis {name} must be [{x[axis]}] (dimension {axis} of {format_shape(x)}), "
+                      f"got {format_shape(s)}", at=i, code=SHAPE)
+
+
+def _scatter_elements(ctx: Ctx) -> None:
+    data, idx, upd = _ints_shape(ctx, 0), _ints_shape(ctx, 1), _ints_shape(ctx, 2)
+    if data is None or idx is None:
+        return
+    axis = ctx.axis(ctx.attr("axis", 0), len(data), shape=data)
+    if len(idx) != len(data) or upd is not None and upd != idx:
+        ctx.error(f"ScatterElements: indices {format_shape(idx)} and updates {format_shape(upd)} must have one "
+                  f"shape, of the rank of data {format_shape(data)}", at=2 if upd is not None else 1, code=SHAPE)
+    if any(i > d for j, (i, d) in enumerate(zip(idx, data)) if j != axis):
+        ctx.error(f"ScatterElements: indices {format_shape(idx)} exceed data {format_shape(data)}", at=1, code=SHAPE)
+
+
+def _scatter_nd(ctx: Ctx) -> None:
+    data, idx, upd = _ints_shape(ctx, 0), _ints_shape(ctx, 1), _ints_shape(ctx, 2)
+    if data is None or idx is None or not idx:
+        return
+    k = idx[-1]
+    if k > len(data):
+        ctx.error(f"ScatterND: the last dimension of indices ({k}) exceeds the rank of data {format_shape(data)}",
+                  at=1, code=SHAPE)
+    want = idx[:-1] + data[k:]
+    if upd is not None and upd != want:
+        ctx.error(f"ScatterND: updates must be {format_shape(want)} (indices[:-1] + data[{k}:]), got "
+                  f"{format_shape(upd)}", at=2, code=SHAPE)
+
+
+def _nms(ctx: Ctx) -> None:
+    boxes, scores = _ints_shape(ctx, 0), _ints_shape(ctx, 1)
+    if boxes is not None and (len(boxes) != 3 or boxes[2] != 4):
+        ctx.error(f"NonMaxSuppression: boxes must be [batch, boxes, 4], got {format_shape(boxes)}", at=0, code=RANK)
+    if scores is not None and len(scores) != 3:
+        ctx.error(f"NonMaxSuppression: scores must be [batch, classes, boxes], got {format_shape(scores)}",
+                  at=1, code=RANK)
+    if boxes is not None and scores is not None and (boxes[0] != scores[0] or boxes[1] != scores[2]):
+        ctx.error(f"NonMaxSuppression: boxes {format_shape(boxes)} and scores {format_shape(scores)} disagree",
+                  at=1, code=SHAPE)
+
+
+def _lrn(ctx: Ctx) -> None:
+    x = _shape(ctx, 0)
+    if x is not None and len(x) != 4:
+        ctx.error(f"LRN: onnxruntime computes LRN of [N, C, H, W] inputs only, got {format_shape(x)}", at=0, code=RANK)
+
+
+def _recurrent(ctx: Ctx) -> None:
+    if ctx.attr("hidden_size") is None:
+        ctx.error(f"{ctx.op}: hidden_size is needed (onnxruntime refuses the node without it)",
+                  code="missing-attribute")
+
+
+def _saturate(ctx: Ctx) -> None:
+    if "saturate" not in ctx.node.attributes:
+        return
+    from agrippa.sema.dtypes import ELEM_TYPE_NAMES
+
+    target = ELEM_TYPE_NAMES.get(ctx.attr("to")) if ctx.op == "Cast" else ctx.dtype(1)
+    if target is not None and not str(target).startswith("float8"):
+        ctx.error(f"{ctx.op}: saturate applies only to casts to float8 types, not to {target} (onnxruntime "
+                  "refuses the node)", at="saturate", code="bad-attribute")
+
+
+def _loss(ctx: Ctx) -> None:
+    scores, target = _ints_shape(ctx, 0), _ints_shape(ctx, 1)
+    if scores is None or target is None:
+        return
+    if len(scores) < 2 or target != scores[:1] + scores[2:]:
+        ctx.error(f"{ctx.op}: the labels must be [N, d1, ...] of the scores [N, C, d1, ...] {format_shape(scores)}, "
+                  f"got {format_shape(target)}", at=1, code=SHAPE)
+
+
+def _split(ctx: Ctx) -> None:
+    n = ctx.attr("num_outputs")
+    if n is not None and n != len(ctx.node.outputs):
+        ctx.error(f"Split: num_outputs is {n} but the node has {len(ctx.node.outputs)} outputs", at="num_outputs",
+                  code=SHAPE)
+
+
+SHAPE = "shape-error"
+KERNEL_RULES = {"SpaceToDepth": _space_to_depth, "DepthToSpace": _space_to_depth, "QuantizeLinear": _quantize,
+                "DequantizeLinear": _quantize, "ScatterElements": _scatter_elements, "ScatterND": _scatter_nd,
+                "NonMaxSuppression": _nms, "LRN": _lrn, "RNN": _recurrent, "GRU": _recurrent, "LSTM": _recurrent,
+                "Cast": _saturate, "CastLike": _saturate, "NegativeLogLikelihoodLoss": _loss,
+                "SoftmaxCrossEntropyLoss": _loss, "Split": _split}
