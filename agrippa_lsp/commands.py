@@ -39,6 +39,7 @@ LIST_PROFILES = "agrippa.listProfiles"
 SELECT_PROFILE = "agrippa.selectProfile"
 DEBUG_MODULES = "agrippa.debug.modules"
 DEBUG_TEXT = "agrippa.debug.text"
+DEBUG_ANALYSES = "agrippa.debug.analyses"
 HEAVY_MODULES = ("torch", "onnxruntime", "onnx", "onnx2torch", "sympy", "numpy")
 STOP_GRACE_S = 15.0  # after SIGINT, how long the trainer gets before SIGTERM, then SIGKILL
 
@@ -311,6 +312,11 @@ def debug_text(ls: AgrippaServer, *args: object) -> dict:
     return {"text": doc.source, "version": doc.version} if doc is not None else {"error": "not open"}
 
 
+def debug_analyses(ls: AgrippaServer, *args: object) -> dict:
+    """The host's counters: analyses made, and runs stopped early by a newer change."""
+    return {"runs": ls.host.runs, "cancelled": ls.host.cancelled}
+
+
 def register(server: AgrippaServer) -> None:
     server.command(COMPILE)(compile_command)
     server.command(TRAIN)(train_command)
@@ -318,6 +324,7 @@ def register(server: AgrippaServer) -> None:
     server.command(SELECT_PROFILE)(select_profile)
     server.command(DEBUG_MODULES)(debug_modules)
     server.command(DEBUG_TEXT)(debug_text)
+    server.command(DEBUG_ANALYSES)(debug_analyses)
 
     @server.feature(lsp.SHUTDOWN)
     async def shutdown(ls: AgrippaServer, *args: object) -> None:

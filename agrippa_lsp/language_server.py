@@ -29,6 +29,7 @@ from .workspace import AgrippaProtocol
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+REQUEST_WAIT_S = 0.05  # how long a request waits for a running analysis before using the last one
 
 
 def guarded(name: str, f: Callable) -> Callable:
@@ -64,6 +65,7 @@ class AgrippaServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("agrippa-lsp", __version__, protocol_cls=AgrippaProtocol)
         self.host = AnalysisHost(self.open_text)
+        self.host.request_wait = REQUEST_WAIT_S  # requests answer from the last analysis meanwhile
         self._convert: Converter | None = None
         self.publisher = Publisher(self, self.host)
         self.trainings = {}

@@ -59,6 +59,19 @@ class Units:
         end = start + p.character
         return lsp.Position(line=p.line, character=p.character + self._extra_before(end) - self._extra_before(start))
 
+    def line_columns(self, line: int):
+        """A function from a column of `line` in code points to the client's, or None when
+        the line's columns are the same on both sides (for converting many columns of a line)."""
+        if self.identity:
+            return None
+        start = self.lines.offset(Position(line, 0))
+        stop = self.lines.offset(Position(line + 1, 0))
+        i, j = bisect.bisect_left(self.wide, start), bisect.bisect_left(self.wide, stop)
+        if i == j:
+            return None
+        wide, extra, base = self.wide, self.extra, self.extra[i]
+        return lambda col: col + extra[bisect.bisect_left(wide, start + col, i, j)] - base
+
     def from_client(self, p: lsp.Position) -> Position:
         if self.identity:
             return Position(p.line, p.character)

@@ -81,6 +81,9 @@ def run_case(name: str, project: Path, profile: str | None, repeat: int, work: P
               f"{med([r['expandRep']['wall'] for r in runs])} to a frame; {runs[0]['expandRep']['items']} items")
         print(f"  then open one layer (a copy)    {med([r['expandLayer']['layoutMs'] for r in runs])} layout, "
               f"{med([r['expandLayer']['wall'] for r in runs])} to a frame; {runs[0]['expandLayer']['items']} items")
+    if runs[0].get("expandBlock"):
+        print(f"  expand the first block          {med([r['expandBlock']['layoutMs'] for r in runs])} layout, "
+              f"{med([r['expandBlock']['wall'] for r in runs])} to a frame; {runs[0]['expandBlock']['items']} items")
 
 
 def free_port() -> int:

@@ -229,3 +229,20 @@ def test_mean_variance_normalization_compiles_with_default_axes(tmp_path) -> Non
     """ONNX's function body reads `axes` by reference: written out, or the checker refuses it."""
     green(tmp_path, X4, '<node op="MeanVarianceNormalization"><input src="x"/><output name="y"/></node>', Y4,
           opset=18)
+
+
+def test_reduce_l2_of_integers(tmp_path) -> None:
+    green(tmp_path, '<import from="x" dim="[2, 3]" type="int64"/>',
+          '<node op="ReduceL2" axes="[0]"><input src="x"/><output name="y"/></node>',
+          '<export from="y" dim="[1, 3]" type="int64"/>')
+
+
+def test_tile_repeats_of_the_wrong_length(tmp_path) -> None:
+    assert "rank-mismatch" in error_codes(tmp_path, X23 + '<import from="r" dim="[3]" type="int64"/>',
+                                          '<node op="Tile"><input src="x"/><input src="r"/><output name="y"/></node>', Y)
+
+
+def test_random_normal_scale_must_be_positive(tmp_path) -> None:
+    """onnxruntime aborts the whole process on scale <= 0 (a libstdc++ assertion)."""
+    assert "bad-attribute" in error_codes(tmp_path, X23, '<node op="RandomNormalLike" scale="0"><input src="x"/>'
+                                          '<output name="y"/></node>', Y)

@@ -12,15 +12,13 @@ from lsprotocol import types as lsp
 
 from agrippa.ide.lenses import COMPILE, GRAPH, TRAIN, code_lenses
 
-from ..commands import COMPILE as COMPILE_COMMAND
-from ..commands import TRAIN as TRAIN_COMMAND
 from ..convert import uri_to_path
 from .client_commands import SHOW_GRAPH, supports
 
 if TYPE_CHECKING:
     from ..language_server import AgrippaServer
 
-COMMANDS = {TRAIN: TRAIN_COMMAND, COMPILE: COMPILE_COMMAND, GRAPH: SHOW_GRAPH}
+COMMANDS = {TRAIN: "agrippa.train", COMPILE: "agrippa.compile", GRAPH: SHOW_GRAPH}  # commands.py's TRAIN, COMPILE
 
 
 def register(server: AgrippaServer) -> None:

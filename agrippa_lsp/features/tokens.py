@@ -25,13 +25,13 @@ _MOD = {m: 1 << i for i, m in enumerate(TOKEN_MODIFIERS)}
 def encode(tokens: list[Token], units) -> list[int]:
     data: list[int] = []
     prev_line = prev_start = 0
-    identity = units.identity
+    columns_line, columns = -1, None
     for r, kind, mods in tokens:
-        if identity:
-            line, start, end = r.start.line, r.start.character, r.end.character
-        else:
-            a, b = units.to_client(r.start), units.to_client(r.end)
-            line, start, end = a.line, a.character, b.character
+        line, start, end = r.start.line, r.start.character, r.end.character
+        if line != columns_line:
+            columns_line, columns = line, units.line_columns(line)
+        if columns is not None:
+            start, end = columns(start), columns(end)
         bits = 0
         for m in mods:
             bits |= _MOD[m]

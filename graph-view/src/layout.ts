@@ -22,6 +22,7 @@ export interface ViewState { root: Group; expanded: Set<string>; symbolic: boole
 
 const CHAR = 7;
 const HEADER = 34;
+const LARGE = 150; // visible items above which the layout trades some polish for speed
 
 interface ElkNode {
   id: string; width?: number; height?: number; x?: number; y?: number; children?: ElkNode[];
@@ -181,6 +182,9 @@ export async function layout(ix: Index, state: ViewState): Promise<Layout> {
     'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
     'elk.json.shapeCoords': 'ROOT', 'elk.json.edgeCoords': 'ROOT', 'elk.padding': '[top=16,left=16,bottom=16,right=16]',
   } };
+  if (items.size > LARGE) {  // many boxes: fewer crossing-minimisation sweeps, a cheaper layering
+    Object.assign(root.layoutOptions!, { 'elk.layered.thoroughness': '1', 'elk.layered.layering.strategy': 'LONGEST_PATH' });
+  }
   const index = (n: ElkNode) => {
     elkNodes.set(n.id, n);
     for (const c of n.children ?? []) index(c);

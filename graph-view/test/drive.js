@@ -139,6 +139,10 @@ async function runBench(page) {
     const copy = await page.evaluate((id) => window.agrippaGraph.ix.groups.get(id).children[0].id, rep);
     result.expandLayer = await expandOne(copy);
   }
+  if (!rep) {
+    const block = await firstGroup(page, 'block');
+    if (block) result.expandBlock = await expandOne(block);
+  }
   console.log('BENCH ' + JSON.stringify(result));
   return false;
 }

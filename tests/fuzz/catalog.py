@@ -63,8 +63,8 @@ def _schema_inputs(rng: random.Random, schema) -> list:
             return []
         if npdt.kind == "b":
             arr = np.random.default_rng(rng.randrange(1 << 30)).random(shape) < 0.5
-        elif npdt.kind in "iu":
-            arr = np.random.default_rng(rng.randrange(1 << 30)).integers(0, 2, shape).astype(npdt)
+        elif npdt.kind in "iu":  # values a run cannot refuse: 0 indexes anything, a shape of 1s broadcasts
+            arr = (np.ones if "shape" in formal.name else np.zeros)(shape, npdt)
         else:
             arr = np.random.default_rng(rng.randrange(1 << 30)).normal(size=shape).astype(npdt)
         out.append(arr)

@@ -127,3 +127,10 @@ def test_formatting_every_project_is_idempotent_and_changes_no_meaning(project: 
             assert format_text(once, Options(attributes=mode)) == once, f"{f} ({mode}) is not idempotent"
         f.write_text(once)
     assert _outcome(copy, bindings) == before
+
+
+def test_the_attribute_layout_is_a_setting():
+    from agrippa.ide.host import Settings
+
+    assert Settings.from_json({"format": {"attributes": "onePerLine"}}).format_attributes == "onePerLine"
+    assert Settings.from_json({"format": {"attributes": "sideways"}}).format_attributes == "preserve"

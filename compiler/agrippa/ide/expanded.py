@@ -114,7 +114,7 @@ class _Writer:
                 self.line(2, [('<output name="', None), (_xml(t.name), self.tensor_loc(t)), ('"', None), *self.dims(t),
                               (" />", None)])
             self.line(1, [("</node>", None)])
-        for t, el in g.outputs:
+        for t, _ in g.outputs:
             self.line(1, [('<export from="', None), (_xml(t.name), self.tensor_loc(t)), ('"', None), *self.dims(t),
                           (" />", None)])
         self.line(0, [("</model>", None)])

@@ -8,7 +8,16 @@ in `memo`, dropped with the analysis.
 
 Analyses run without holding the host's lock (an edit must never wait for a running
 analysis): each one works on a snapshot of the parse cache and is kept only if nothing
-changed meanwhile. Concurrent requests for the same index share one run.
+changed meanwhile. Concurrent requests for the same index share one run. A run that a
+newer change made outdated stops at the next check of its `cancel` hook (between phases,
+every few hundred nodes inside expansion and shape inference) and starts again on the
+latest texts while its caller still wants it.
+
+With `request_wait` set (the language server), requests never wait long for a run:
+`file_analysis` and `recent_for` answer from the current analysis when it is made
+within `request_wait` seconds, else from the last one made. That one is used only for
+files whose text has not changed since; an edited file gets a parse of its current text
+alone (no expansion, no shapes), so no answer ever carries a range of an older text.
 """
 from __future__ import annotations
 
@@ -29,8 +38,10 @@ from agrippa.project.config import (
     toml_key_range,
 )
 from agrippa.project.files import TextProvider, read_text
-from agrippa.sema.analysis import Analysis, analyze
+from agrippa.sema.analysis import Analysis, Cancelled, analyze
+from agrippa.sema.ir import Graph
 from agrippa.syntax import SourceFile
+from agrippa.syntax.parser import parse
 
 from .memo import Memo
 
@@ -94,7 +105,13 @@ class AnalysisHost:
         self._generation = 0  # bumped by every invalidation
         self._warming: set[str] = set()  # indexes whose symbolic analysis is being made
         self.runs = 0  # analyses made
+        self.cancelled = 0  # runs stopped early because a newer change made them outdated
+        self.request_wait: float | None = None  # how long a request waits for a run (None: until done)
+        self._last: dict[str, Analysis] = {}  # index path -> the last analysis kept (maybe of older texts)
+        self._running: dict[str, dict[str, SourceFile]] = {}  # index -> the parse cache of its run
+        self._quick: dict[str, Analysis] = {}  # file path -> its parse-only analysis (`_parsed_only`)
         self._lock = threading.RLock()
+        self._made = threading.Condition(self._lock)  # notified when an analysis is kept
 
     # -- invalidation --------------------------------------------------------------------
     def changed(self, path: str) -> list[str]:
@@ -200,11 +217,11 @@ class AnalysisHost:
 
     def recent_for(self, path: str, make: bool = True) -> Analysis | None:
         """An analysis covering `path` without waiting when there is one: the current one,
-        else the last one this gave (maybe of an older text), else (with `make`) a new one."""
+        else the last one made or given (maybe of an older text), else (with `make`) a new one."""
         path = os.path.abspath(path)
         a = self.cached(path)
         with self._lock:
-            a = a or self._recent.get(path)
+            a = a or self._last.get(self._owner.get(path, path)) or self._recent.get(path)
         if a is None and make:
             a = self.analysis_for(path)
         if a is not None:
@@ -217,9 +234,50 @@ class AnalysisHost:
         path = os.path.abspath(path)
         if not path.endswith(SOURCE_SUFFIXES):
             return None
-        a = self.cached(path) or self.analysis_for(path)
+        a = self.cached(path)
+        current = a is not None
+        if a is None:
+            a, current = self._current_or_last(path)
         sf = a.graph.files.get(path) if a.graph is not None else None
-        return (a, sf) if sf is not None else None
+        if sf is None or current:
+            return (a, sf) if sf is not None else None
+        text = self.read(path)  # the last analysis, of older texts: is this file's text unchanged?
+        if text is not None and sf.text == text:
+            return a, sf
+        q = self._parsed_only(path, text, a)
+        return (q, q.graph.files[path]) if q is not None and q.graph is not None else None
+
+    def _current_or_last(self, path: str) -> tuple[Analysis, bool]:
+        """The current analysis covering `path` when it is made within `request_wait`, else
+        the last one kept (and False: it may be of older texts); without `request_wait`
+        (or a last one), the current one, waited for."""
+        index = self.owner_of(path)
+        with self._lock:
+            last = self._last.get(index)
+            if self.request_wait is not None and last is not None:
+                self._made.wait_for(lambda: index in self._analyses, self.request_wait)
+                a = self._analyses.get(index)
+                return (a, True) if a is not None else (last, False)
+        return self.analysis_for(path), True
+
+    def _parsed_only(self, path: str, text: str | None, last: Analysis) -> Analysis | None:
+        """An analysis of `path`'s current text parsed alone: no expansion, shapes or
+        diagnostics, but every range right (while the analysis of that text runs)."""
+        if text is None:
+            return None
+        with self._lock:
+            q = self._quick.get(path)
+            if q is not None and q.graph is not None and q.graph.files[path].text == text:
+                return q
+            sf = next((fs[path] for fs in self._running.values() if path in fs), None)  # the run's parse
+        if sf is None or sf.text != text:
+            sf = parse(path, text)  # never an older parse as `previous`: reparse consumes it
+        graph = Graph(index=last.graph.index if last.graph is not None else path, files={path: sf},
+                      bindings=dict(last.bindings), opset=last.config.opset, complete=False)
+        q = Analysis(last.project_dir, last.index, last.config, last.bindings, graph=graph)
+        with self._lock:
+            self._quick[path] = q
+        return q
 
     def symbolic_for(self, path: str, wait: bool = True) -> Analysis | None:
         """The project analysed with no bindings at all (shapes in the user's names).
@@ -228,15 +286,20 @@ class AnalysisHost:
         With `wait=False`, a missing one is made in the background and None returned.
         """
         index = self.index_for(path)
-        if not self._analyse(index).bindings:
+        with self._lock:
+            base = self._analyses.get(index) or (self._last.get(index) if self.request_wait is not None else None)
+        if not (base or self._analyse(index)).bindings:
             return None
-        if wait:
+        if wait and self.request_wait is None:
             return self._analyse(index, symbolic=True)
         with self._lock:
             a = self._symbolic.get(index)
             if a is None and index not in self._warming:
                 self._warming.add(index)
                 threading.Thread(target=self._warm, args=(index,), daemon=True).start()
+            if a is None and wait:  # a request: waits a moment at most
+                self._made.wait_for(lambda: index in self._symbolic, self.request_wait)
+                a = self._symbolic.get(index)
         return a
 
     def _warm(self, index: str) -> None:
@@ -255,40 +318,60 @@ class AnalysisHost:
             if a is not None:
                 return a
             run_lock = self._run_locks.setdefault((index, symbolic), threading.Lock())
-        with run_lock:  # one run per index at a time, always of the latest texts
-            with self._lock:
-                a = store.get(index)
-                if a is not None:
-                    return a  # made by the run we waited for
-                if wanted is not None and not wanted():
-                    return None  # type: ignore[return-value]  # only fresh_analysis_for passes it
-                gen = self._generation
-                files = dict(self._files)
-                previous = dict(self._previous)
-            a = self._run(index, symbolic, files, previous)
-            with self._lock:
-                self.runs += 1
-                if self._generation == gen:  # nothing changed while analysing: keep it
-                    store[index] = a
-                    self._files.update(files)
-                    for f in files:
-                        self._previous.pop(f, None)
+        while True:
+            with run_lock:  # one run per index at a time, always of the latest texts
+                with self._lock:
+                    a = store.get(index)
+                    if a is not None:
+                        return a  # made by the run we waited for
+                    if wanted is not None and not wanted():
+                        return None  # type: ignore[return-value]  # only fresh_analysis_for passes it
+                    gen = self._generation
+                    files = dict(self._files)
+                    previous = dict(self._previous)
                     if not symbolic:
-                        for f in (a.graph.files if a.graph is not None else ()):
-                            self._owner[f] = index
-                        self._owner[index] = index
-            return a
+                        self._running[index] = files
+
+                def cancel(gen: int = gen) -> None:
+                    if self._generation != gen:
+                        raise Cancelled
+                try:
+                    a = self._run(index, symbolic, files, previous, cancel)
+                except Cancelled:  # a newer change came: start again on the latest texts, if still wanted
+                    with self._lock:
+                        self.cancelled += 1
+                    log.info("analysis of %s stopped: a newer change made it outdated", index)
+                    continue
+                finally:
+                    with self._lock:
+                        if self._running.get(index) is files:
+                            del self._running[index]
+                with self._lock:
+                    self.runs += 1
+                    if self._generation == gen:  # nothing changed while analysing: keep it
+                        store[index] = a
+                        self._files.update(files)
+                        for f in files:
+                            self._previous.pop(f, None)
+                        if not symbolic:
+                            self._last[index] = a
+                            for f in (a.graph.files if a.graph is not None else ()):
+                                self._owner[f] = index
+                                self._quick.pop(f, None)
+                            self._owner[index] = index
+                        self._made.notify_all()
+                return a
 
     def _run(self, index: str, symbolic: bool, files: dict[str, SourceFile],
-             previous: dict[str, SourceFile]) -> Analysis:
+             previous: dict[str, SourceFile], cancel: Callable[[], None] | None = None) -> Analysis:
         project_dir = project_dir_of(index)
         cfg = self.config(project_dir)
         if symbolic:
             cfg = dataclasses.replace(cfg, bindings={}, profiles={}, diagnostics=[])
             return analyze(index, bindings={}, config=cfg, provider=self.open_text, files=files, schema=False,
-                           previous=previous)
+                           previous=previous, cancel=cancel)
         return analyze(index, bindings=self.settings.bindings, index=None, profile=self.profile_for(project_dir),
-                       provider=self.open_text, config=cfg, files=files, previous=previous)
+                       provider=self.open_text, config=cfg, files=files, previous=previous, cancel=cancel)
 
     def binding_origin(self, project_dir: str, name: str) -> BindingOrigin | None:
         """Where `name` gets its value: client settings over the profile over `[bindings]`."""

@@ -6,6 +6,7 @@ rule is written once.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from agrippa.base.diagnostics import Diagnostic, Range, Severity, cap_per_file
@@ -21,6 +22,12 @@ from agrippa.project.files import TextProvider
 from agrippa.sema.expand.expander import Options, expand
 from agrippa.sema.ir import Graph
 from agrippa.syntax.tree import SourceFile
+
+
+class Cancelled(BaseException):
+    """Raised by an analysis' `cancel` hook to stop it (a newer edit made it outdated).
+
+    A BaseException, so that no phase's `except Exception` swallows it."""
 
 
 @dataclass
@@ -46,7 +53,8 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
             config: Config | None = None, files: dict[str, SourceFile] | None = None,
             shapes: bool = True, schema: bool = True,
             previous: dict[str, SourceFile] | None = None, weights: bool = True,
-            dynamic: tuple[str, ...] | list[str] = ()) -> Analysis:
+            dynamic: tuple[str, ...] | list[str] = (),
+            cancel: Callable[[], None] | None = None) -> Analysis:
     """Analyse the project containing `path` (a folder or a markup file).
 
     Bindings are layered: `[bindings]` of agrippa.toml, then the chosen profile, then
@@ -55,7 +63,10 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
     `previous` holds earlier parses of files edited since, re-parsed incrementally.
     With `weights`, the weights file's header is read and its shapes checked. `dynamic`
     names dims chosen at run time (with `[model] dynamic`): they stay symbolic, strict or not.
+    `cancel` is called between phases and every so often inside expansion and shape
+    inference; it raises (`Cancelled`) to stop an analysis a newer edit made outdated.
     """
+    stop_if_cancelled = cancel or _go_on
     path = os.path.abspath(path)
     project_dir = path if os.path.isdir(path) else project_dir_of(path)
     if config is None:
@@ -103,13 +114,15 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
             verdicts.update(prejudge([sf]))  # runs in a thread, without the GIL, beside the rest
 
     opts = Options(bindings=merged, symbolic=not strict, dynamic=dyn, opset=config.opset, provider=access,
-                   previous=previous, on_parse=on_parse)
+                   previous=previous, on_parse=on_parse, cancel=cancel)
     graph, expand_diags = expand(index_path, opts, files)
+    stop_if_cancelled()
     result.graph = graph
     diags.extend(expand_diags)
     from agrippa.sema.checker import check
 
     diags.extend(check(graph, opts))
+    stop_if_cancelled()
     from agrippa.sema.budgets import param_diagnostics
 
     diags.extend(param_diagnostics(graph, config.max_param_bytes, strict))
@@ -120,11 +133,17 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
     if shapes:
         from agrippa.sema.shapes import infer_shapes
 
-        diags.extend(infer_shapes(graph))
+        stop_if_cancelled()
+        diags.extend(infer_shapes(graph, cancel=cancel))
+    stop_if_cancelled()
     if schema:
         diags.extend(validate_files(graph.files.values(), verdicts))
     result.diagnostics = cap_per_file(_dedupe(diags))  # floods: merged and counted per file
     return result
+
+
+def _go_on() -> None:
+    """The `cancel` hook of an analysis nobody cancels."""
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:

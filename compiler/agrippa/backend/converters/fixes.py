@@ -20,7 +20,8 @@ These replace upstream's registry entries for the versions in force from opset 1
   float32 bias breaks float64 models (here they stay operands, and broadcast as ONNX says);
 * Shape: an empty slice (start past the rank) came out float32, not int64;
 * Reshape: upstream refuses allowzero=1;
-* ScatterND-16: upstream refuses the reduction mul (ours for 18 takes every reduction).
+* ScatterND-16: upstream refuses the reduction mul (ours for 18 takes every reduction);
+* ReduceL2: integer inputs were refused (run in float64 and cast back, as ONNX computes them).
 """
 from __future__ import annotations
 
@@ -286,3 +287,23 @@ def _scatter_nd(node: Any, graph: Any, prev: Any) -> Any:
     from agrippa.backend.converters.indexing import ScatterND
 
     return result(ScatterND(node.attributes.get("reduction", "none")), node)
+
+
+class ViaFloat(nn.Module):
+    """Runs ``inner`` in float64 on integer inputs and casts back (ONNX reduces integers too)."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor, *rest: Any) -> torch.Tensor:
+        if x.is_floating_point():
+            return self.inner(x, *rest)
+        return self.inner(x.double(), *rest).to(x.dtype)
+
+
+@replace("ReduceL2", 13, 18, why="integer inputs were refused (torch's vector_norm takes floats)")
+def _reduce_l2(node: Any, graph: Any, prev: Any) -> Any:
+    got = prev(node, graph)
+    got.torch_module = ViaFloat(got.torch_module)
+    return got

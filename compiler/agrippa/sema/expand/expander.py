@@ -34,6 +34,7 @@ from agrippa.syntax.tree import Element, SourceFile
 MAX_SOURCE_DEPTH = 32  # nested sourced blocks
 MAX_SOURCED = 50_000  # sourced-block instances in one expansion (a diamond of files doubles them per level)
 LAYOUT_ATTRS = frozenset({"x", "y", "width", "height"})
+CANCEL_EVERY = 256  # nodes built between two calls of `Options.cancel`
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Options:
     provider: TextProvider | None = None
     previous: dict[str, SourceFile] | None = None  # earlier parses of edited files (reparse.py)
     on_parse: Callable[[SourceFile], None] | None = None  # told of each file parsed afresh
+    cancel: Callable[[], None] | None = None  # called every CANCEL_EVERY nodes; raises to stop (analysis.Cancelled)
 
 
 class Expander:
@@ -70,6 +72,7 @@ class Expander:
         self.instances = 0  # sourced-block instances expanded so far (they count toward MAX_NODES)
         self._parse_reported: set[str] = set()  # sourced files whose parse diagnostics are reported
         self._weights: dict[Element, int] = {}  # block -> nodes one copy makes (`_weight`)
+        self._ticks = 0  # nodes built, for the cancellation check
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -231,6 +234,9 @@ class Expander:
             tag = child.tag
             if tag == "node":
                 self.nodes.build(scope, child)
+                self._ticks += 1
+                if self._ticks % CANCEL_EVERY == 0 and self.opt.cancel is not None:
+                    self.opt.cancel()  # a newer edit made this expansion outdated: it raises
             elif tag == "block":
                 self.block(scope, child)
             elif tag == "import":

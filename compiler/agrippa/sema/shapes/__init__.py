@@ -10,6 +10,8 @@ goes through ONNX's own inference (`fallback`).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agrippa.base.diagnostics import Diagnostic
 from agrippa.sema.ir import Graph, Tensor
 from agrippa.sema.shapes.context import RULES
@@ -17,9 +19,10 @@ from agrippa.sema.shapes.dims import Shape, concrete, format_dim, format_shape, 
 from agrippa.sema.shapes.engine import infer
 
 
-def infer_shapes(graph: Graph) -> list[Diagnostic]:
-    """Fill `Tensor.shape` (and `dtype`) for every tensor; returns the diagnostics."""
-    return infer(graph)
+def infer_shapes(graph: Graph, cancel: Callable[[], None] | None = None) -> list[Diagnostic]:
+    """Fill `Tensor.shape` (and `dtype`) for every tensor; returns the diagnostics.
+    `cancel` is called every so often and raises to stop (`analysis.Cancelled`)."""
+    return infer(graph, cancel)
 
 
 def shape_of(graph: Graph, tensor: Tensor | str) -> Shape:

@@ -2,6 +2,8 @@
 element types checked and inferred on the way (`sema.types`)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agrippa.base.diagnostics import Diagnostic
 from agrippa.sema.ir import Graph, Node
 from agrippa.sema.shapes import elementwise, layout, linalg, reduce  # noqa: F401 - they register their rules
@@ -13,10 +15,11 @@ from agrippa.sema.shapes.operands import check_kernel, check_operands
 from agrippa.sema.types.infer import Types, check_exports, onnx_types, start, type_node
 
 _TYPE_ATTRS = ("to", "dtype", "output_datatype", "output_dtype")
+CANCEL_EVERY = 256  # nodes between two calls of the cancel hook
 DEBUG = False  # re-raise unexpected exceptions from rules (the tests turn this on)
 
 
-def infer(graph: Graph) -> list[Diagnostic]:
+def infer(graph: Graph, cancel: Callable[[], None] | None = None) -> list[Diagnostic]:
     run = Run(graph)
     types = start(graph, run.diags)
     for t in graph.inputs:
@@ -28,7 +31,9 @@ def infer(graph: Graph) -> list[Diagnostic]:
         t = graph.tensors.get(c.name)
         if t is not None:
             t.shape = tuple(int(d) for d in c.value.shape)
-    for node in graph.nodes:
+    for k, node in enumerate(graph.nodes):
+        if cancel is not None and k % CANCEL_EVERY == CANCEL_EVERY - 1:
+            cancel()  # a newer edit made this analysis outdated: it raises
         _node(run, types, node)
     check_exports(types)
     graph.untyped = types.untyped

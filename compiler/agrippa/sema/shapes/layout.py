@@ -24,6 +24,11 @@ from agrippa.sema.shapes.elementwise import broadcast_pair
 BIG = 2**31 - 1  # slice ends at or past this mean "to the end"
 
 
+def _ints_of(ctx: Ctx, i: int) -> tuple | None:
+    t = ctx.tensor(i)
+    return None if t is None else t.shape
+
+
 def vectors(ctx: Ctx, *inputs: tuple[int, str]) -> None:
     """Inputs that must be 1-D (onnxruntime refuses the node otherwise): (index, name)."""
     for i, name in inputs:
@@ -313,6 +318,10 @@ def _tile(ctx: Ctx) -> list[Shape]:
     vectors(ctx, (1, "repeats"))
     _, reps = ctx.ints("repeats", 1)
     if reps is None:
+        r = _ints_of(ctx, 1)
+        if r is not None and len(r) == 1 and type(r[0]) is int and r[0] != len(s):
+            ctx.error(f"Tile: repeats has {r[0]} values but the input {format_shape(s)} has rank {len(s)}",
+                      at=1, other=0, code=RANK)
         return [(None,) * len(s)]
     if len(reps) != len(s):
         ctx.error(f"Tile: repeats {reps} has {len(reps)} values but the input {format_shape(s)} has "
