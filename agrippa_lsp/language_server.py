@@ -30,6 +30,7 @@ from .workspace import AgrippaProtocol
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 REQUEST_WAIT_S = 0.05  # how long a request waits for a running analysis before using the last one
+SWITCH_INTERVAL_S = 0.001
 
 
 def guarded(name: str, f: Callable) -> Callable:
@@ -86,6 +87,8 @@ class AgrippaServer(LanguageServer):
         from agrippa.base.runtime import tune_gc
 
         tune_gc((200_000, 10, 10))
+        # A long analysis holds the GIL in its thread; requests get it back sooner (5 ms by default).
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         serve_stdio(self, *args, **kwargs)
 
     @property

@@ -45,3 +45,26 @@ def test_every_category_is_printed() -> None:
     text = format_counts({}, 0)
     for cat in DISAGREEMENTS:
         assert cat in text
+
+
+@pytest.mark.parametrize("opset", [13, 18, 21])
+def test_every_op_of_the_catalog(opset: int) -> None:
+    """One model per op of the catalog (random attributes from the schema): no disagreement."""
+    import tempfile
+
+    from fuzz.catalog import generate as one_op
+    from fuzz.run import judge_project
+
+    from agrippa.sema.ops import all_ops
+
+    warnings.filterwarnings("ignore")
+    bad = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, schema in enumerate(all_ops(opset)):
+            if schema.name.startswith(("Sequence", "Optional")):
+                continue
+            p = one_op(SEED + k, schema.name, opset)
+            v = judge_project(p, tmp)
+            if v.category in DISAGREEMENTS:
+                bad.append(f"{schema.name} ({p.intent}): {v.category}: {v.detail[-300:]}")
+    assert not bad, "\n".join(bad)

@@ -214,6 +214,9 @@ IDX = '<import from="i" dim="[2, 2]" type="int64"/>'
      "bad-axis", 13),
     (X23, '<node op="Split" num_outputs="5" axis="1"><input src="x"/><output name="y"/><output name="z"/></node>',
      "shape-error", 18),
+    ('<import from="x" dim="[4, 2, 3]"/><import from="w" dim="[1, 6, 3]"/><import from="r" dim="[1, 6, 2]"/>',
+     '<node op="GRU" hidden_size="2" activations="[Relu]"><input src="x"/><input src="w"/><input src="r"/>'
+     '<output name="y"/></node>', "bad-attribute", 13),
     # output types the schema does not allow
     ('<import from="x" dim="[2, 3]" type="int64"/>', '<node op="RandomNormalLike"><input src="x"/>'
      '<output name="y"/></node>', "type-mismatch", 13),

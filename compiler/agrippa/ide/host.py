@@ -25,6 +25,7 @@ import dataclasses
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -108,7 +109,7 @@ class AnalysisHost:
         self.cancelled = 0  # runs stopped early because a newer change made them outdated
         self.request_wait: float | None = None  # how long a request waits for a run (None: until done)
         self._last: dict[str, Analysis] = {}  # index path -> the last analysis kept (maybe of older texts)
-        self._running: dict[str, dict[str, SourceFile]] = {}  # index -> the parse cache of its run
+        self._running: dict[str, tuple[dict[str, SourceFile], float]] = {}  # index -> its run's parses, start
         self._quick: dict[str, Analysis] = {}  # file path -> its parse-only analysis (`_parsed_only`)
         self._lock = threading.RLock()
         self._made = threading.Condition(self._lock)  # notified when an analysis is kept
@@ -255,7 +256,9 @@ class AnalysisHost:
         with self._lock:
             last = self._last.get(index)
             if self.request_wait is not None and last is not None:
-                self._made.wait_for(lambda: index in self._analyses, self.request_wait)
+                # a run that has not ended `request_wait` after it started is a long one: no wait
+                started = self._running[index][1] if index in self._running else time.monotonic()
+                self._made.wait_for(lambda: index in self._analyses, started + self.request_wait - time.monotonic())
                 a = self._analyses.get(index)
                 return (a, True) if a is not None else (last, False)
         return self.analysis_for(path), True
@@ -269,7 +272,7 @@ class AnalysisHost:
             q = self._quick.get(path)
             if q is not None and q.graph is not None and q.graph.files[path].text == text:
                 return q
-            sf = next((fs[path] for fs in self._running.values() if path in fs), None)  # the run's parse
+            sf = next((fs[path] for fs, _ in self._running.values() if path in fs), None)  # the run's parse
         if sf is None or sf.text != text:
             sf = parse(path, text)  # never an older parse as `previous`: reparse consumes it
         graph = Graph(index=last.graph.index if last.graph is not None else path, files={path: sf},
@@ -330,7 +333,7 @@ class AnalysisHost:
                     files = dict(self._files)
                     previous = dict(self._previous)
                     if not symbolic:
-                        self._running[index] = files
+                        self._running[index] = (files, time.monotonic())
 
                 def cancel(gen: int = gen) -> None:
                     if self._generation != gen:
@@ -344,7 +347,7 @@ class AnalysisHost:
                     continue
                 finally:
                     with self._lock:
-                        if self._running.get(index) is files:
+                        if self._running.get(index, (None,))[0] is files:
                             del self._running[index]
                 with self._lock:
                     self.runs += 1

@@ -305,5 +305,4 @@ class ViaFloat(nn.Module):
 @replace("ReduceL2", 13, 18, why="integer inputs were refused (torch's vector_norm takes floats)")
 def _reduce_l2(node: Any, graph: Any, prev: Any) -> Any:
     got = prev(node, graph)
-    got.torch_module = ViaFloat(got.torch_module)
-    return got
+    return result(ViaFloat(got.torch_module), node, got.onnx_mapping.inputs, got.onnx_mapping.outputs)

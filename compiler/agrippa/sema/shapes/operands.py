@@ -150,10 +150,22 @@ def _lrn(ctx: Ctx) -> None:
         ctx.error(f"LRN: onnxruntime computes LRN of [N, C, H, W] inputs only, got {format_shape(x)}", at=0, code=RANK)
 
 
+_ACTIVATIONS = frozenset({"Relu", "Tanh", "Sigmoid", "Affine", "LeakyRelu", "ThresholdedRelu", "ScaledTanh",
+                          "HardSigmoid", "Elu", "Softsign", "Softplus"})
+
+
 def _recurrent(ctx: Ctx) -> None:
     if ctx.attr("hidden_size") is None:
         ctx.error(f"{ctx.op}: hidden_size is needed (onnxruntime refuses the node without it)",
                   code="missing-attribute")
+    acts = ctx.attr("activations")
+    if acts is None:
+        return
+    per = {"RNN": 1, "GRU": 2, "LSTM": 3}[ctx.op] * (2 if ctx.attr("direction") == "bidirectional" else 1)
+    unknown = [a for a in acts if a not in _ACTIVATIONS]
+    if len(acts) != per or unknown:
+        ctx.error(f"{ctx.op}: activations must be {per} of {', '.join(sorted(_ACTIVATIONS))}; got {list(acts)}",
+                  at="activations", code="bad-attribute")
 
 
 def _saturate(ctx: Ctx) -> None:
