@@ -217,6 +217,8 @@ IDX = '<import from="i" dim="[2, 2]" type="int64"/>'
     ('<import from="x" dim="[4, 2, 3]"/><import from="w" dim="[1, 6, 3]"/><import from="r" dim="[1, 6, 2]"/>',
      '<node op="GRU" hidden_size="2" activations="[Relu]"><input src="x"/><input src="w"/><input src="r"/>'
      '<output name="y"/></node>', "bad-attribute", 13),
+    (X23 + IDX, '<node op="GatherND" batch_dims="-2"><input src="x"/><input src="i"/><output name="y"/></node>',
+     "bad-attribute", 13),
     # output types the schema does not allow
     ('<import from="x" dim="[2, 3]" type="int64"/>', '<node op="RandomNormalLike"><input src="x"/>'
      '<output name="y"/></node>', "type-mismatch", 13),
@@ -234,10 +236,12 @@ def test_mean_variance_normalization_compiles_with_default_axes(tmp_path) -> Non
           opset=18)
 
 
-def test_reduce_l2_of_integers(tmp_path) -> None:
+@pytest.mark.parametrize("op", ["ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceMean"])
+@pytest.mark.parametrize("opset", [13, 18])
+def test_float_reductions_of_integers(tmp_path, op: str, opset: int) -> None:
     green(tmp_path, '<import from="x" dim="[2, 3]" type="int64"/>',
-          '<node op="ReduceL2" axes="[0]"><input src="x"/><output name="y"/></node>',
-          '<export from="y" dim="[1, 3]" type="int64"/>')
+          f'<node op="{op}" axes="[0]"><input src="x"/><output name="y"/></node>',
+          '<export from="y" dim="[1, 3]" type="int64"/>', opset=opset)
 
 
 def test_tile_repeats_of_the_wrong_length(tmp_path) -> None:

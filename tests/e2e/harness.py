@@ -173,6 +173,26 @@ def add_training(ws: Path, steps: int = 300) -> None:
     (ws / "e2e_data.py").write_text(TRAIN_DATA)
 
 
+def misformat(text: str) -> str:
+    """`text` with the elements' indentation scrambled (from the root element on) and the
+    attributes of the first <node> and the first <params> wrapped onto a second line: what
+    Format Document must re-indent while keeping those attribute line breaks."""
+    lines = text.split("\n")
+    root = next((i for i, line in enumerate(lines) if line.lstrip().startswith("<model")), 0)
+    out = lines[: root + 1]
+    for i, line in enumerate(lines[root + 1:]):
+        body = line.lstrip()
+        out.append(" " * ((i * 3) % 7) + body if body else "")
+    text = "\n".join(out)
+    for tag in ("node", "params"):
+        start = text.find(f"<{tag} ")
+        if start >= 0:
+            second = text.find('" ', start)  # the end of the first attribute
+            if second >= 0 and second < text.find(">", start):
+                text = text[: second + 1] + "\n" + " " * 3 + text[second + 2:]
+    return text
+
+
 def fresh_dir(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
@@ -291,7 +311,11 @@ def run_vscode(train: bool | str | None = None, timeout_s: float = 600) -> Run:
             # the same model as an .xml file: the extension must recognise its <model> root
             xml = ws / "e2e_model.xml"
             xml.write_text(model_file(ws).read_text())
-            denv = {**env, "PLAYWRIGHT_CORE": str(PLAYWRIGHT), "CHROMIUM": CHROMIUM, "AGRIPPA_E2E_XML": xml.name}
+            # the same model with wrapped attributes and broken indentation, for Format Document
+            fmt = ws / "e2e_format.agr"
+            fmt.write_text(misformat(model_file(ws).read_text()))
+            denv = {**env, "PLAYWRIGHT_CORE": str(PLAYWRIGHT), "CHROMIUM": CHROMIUM, "AGRIPPA_E2E_XML": xml.name,
+                    "AGRIPPA_E2E_FORMAT": fmt.name}
             bare = bare_python()
             if bare:
                 denv["AGRIPPA_E2E_BARE_PYTHON"] = bare

@@ -117,6 +117,29 @@ local ok, err = pcall(function()
   vim.wait(500)
   check(#agrippa.clients(nil) == 1, 'exactly one Agrippa client (' .. #agrippa.clients(nil) .. ')')
 
+  -- 1a) code lenses (setup() refreshes them on attach, BufEnter, InsertLeave, BufWritePost):
+  -- a lens on the <model> line with the parameter count
+  if vim.lsp.codelens and vim.lsp.codelens.get and client.server_capabilities.codeLensProvider then
+    local mline = find_in_buf(buf, '^%s*<model[%s>]')
+    local titles = {}
+    local got = vim.wait(timeout, function()
+      titles = {}
+      for _, lens in ipairs(vim.lsp.codelens.get(buf) or {}) do
+        if lens.range.start.line == mline and lens.command and lens.command.title then
+          table.insert(titles, lens.command.title)
+        end
+      end
+      for _, t in ipairs(titles) do
+        if t:find('%d+ parameters') then
+          return true
+        end
+      end
+      return false
+    end, 50)
+    check(mline ~= nil and got, 'vim.lsp.codelens.get() has a lens on the <model> line ' .. tostring(mline and mline + 1)
+      .. ' with the parameter count: ' .. table.concat(titles, ' | '))
+  end
+
   -- 1b) :checkhealth agrippa (lua/agrippa/health.lua): the interpreter, the import, the versions
   vim.cmd('checkhealth agrippa')
   local hbuf = vim.api.nvim_get_current_buf()

@@ -5,7 +5,9 @@
 
 Each test copies examples/mlp, opens mlp.agr in the editor and checks, as a user would see it:
 a diagnostic on a line it breaks, the shape in the hover of an <output>, that "Compile to
-ONNX" writes the .onnx file, and (when torch is installed) that training shows its progress and
+ONNX" writes the .onnx file, the code lens with the parameter count on <model>; in VS Code also
+semantic colours (on vs TextMate only), the expanded model (agrippa-expanded:) and Format
+Document keeping attribute line breaks; and (when torch is installed) that training shows its progress and
 can be cancelled. Screenshots and logs: artifacts/e2e/. Skips (with the reason) when an editor is
 not installed; fails when the language server or the example is missing.
 """
@@ -64,6 +66,7 @@ def test_neovim(nvim, train, real_server, can_train, cleanup):
     assert run.passed, _report(run)
     assert "OK   diagnostic on the broken line" in run.output
     assert "shows a shape" in run.output
+    assert "OK   vim.lsp.codelens.get() has a lens on the <model> line" in run.output
     if can_train:
         assert ("stopped the run" if train == "cancel" else "finished with a final loss") in run.output
     _check_onnx(run)
@@ -79,8 +82,14 @@ def test_vscode(real_server, can_train, cleanup):
     cleanup.append(run)
     print(_report(run))
     assert run.passed, _report(run)
-    for shot in ("01-open.png", "02-hover.png", "03-compiled.png", "06-diagnostic.png"):
+    for shot in ("01-open.png", "01a-codelens.png", "01b-semantic.png", "01c-semantic-off.png",
+                 "01d-inspect-op-token.png", "02-hover.png", "03-compiled.png", "03a-expanded.png",
+                 "06-diagnostic.png", "07b-formatted.png"):
         assert (run.artifacts / shot).exists(), shot
+    for line in ("OK   code lens on <model> with the parameter count", "OK   semantic token colours parameter",
+                 "is a plain string again", "OK   token inspector on", "OK   expanded view (agrippa-expanded:",
+                 "OK   Format Document kept the attribute line breaks", "... and fixed the indentation"):
+        assert line in run.output, line
     if can_train:
         assert "OK   training progress shows the loss" in run.output
     _check_onnx(run)

@@ -1,7 +1,9 @@
 // Drives VS Code (code-server in headless Chromium, through playwright-core) with the Agrippa
-// extension installed, the way a person would: open the model from the Explorer, hover an
-// output, run "Agrippa: Compile to ONNX" from the Command Palette, break a reference and see
-// the diagnostic. Started by tests/e2e/harness.py (run_vscode), which sets up code-server.
+// extension installed, the way a person would: open the model from the Explorer, see the code
+// lens on <model> and the semantic colours (with semantic highlighting on, off, on), hover an
+// output, run "Agrippa: Compile to ONNX" and "Agrippa: Show Expanded Model" from the Command
+// Palette, break a reference and see the diagnostic, "Format Document" a misindented file with
+// wrapped attributes (AGRIPPA_E2E_FORMAT, written by the harness). Started by tests/e2e/harness.py (run_vscode), which sets up code-server.
 //
 // Usage: node vscode_e2e.js <code-server-url> <workspace-folder> <model-file-name> <out-dir>
 // Env:   PLAYWRIGHT_CORE (path of playwright-core), CHROMIUM (browser binary),
@@ -84,6 +86,36 @@ function locate(text, re) {
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: T }).catch(() => undefined);
   };
 
+  // computed colour of the first token span containing `token` on the line containing `needle`
+  // (in the first editor: the model file)
+  const colourOf = (needle, token) => page.evaluate(([needle, token]) => {
+    const ed = document.querySelector('.editor-instance .monaco-editor');
+    for (const line of ed ? ed.querySelectorAll('.view-line') : []) {
+      if (!line.textContent.replace(/\u00a0/g, ' ').includes(needle)) continue;
+      for (const span of line.querySelectorAll('span > span')) {
+        if (span.textContent.includes(token)) return getComputedStyle(span).color;
+      }
+    }
+    return null;
+  }, [needle, token]);
+  const waitFor = async (pred, ms) => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = await pred();
+      if (v || Date.now() > end) return v;
+      await page.waitForTimeout(250);
+    }
+  };
+  // the workspace's .vscode/settings.json (VS Code watches it): set or remove (value undefined) one key
+  const settingsFile = path.join(folder, '.vscode', 'settings.json');
+  const setSetting = (key, value) => {
+    fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+    const s = fs.existsSync(settingsFile) ? JSON.parse(fs.readFileSync(settingsFile, 'utf8')) : {};
+    if (value === undefined) delete s[key];
+    else s[key] = value;
+    fs.writeFileSync(settingsFile, JSON.stringify(s, null, 2));
+  };
+
   try {
     log('opening the workbench');
     await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded', timeout: T });
@@ -107,6 +139,50 @@ function locate(text, re) {
       check(await visible(opSpan, 5000), `op name "${op.m[1]}" is a token of its own`);
     }
     await shot('01-open.png');
+
+    // 1a) code lens on <model>: ▶ Train | Compile | N parameters
+    const modelLens = editor.locator('.codelens-decoration', { hasText: 'Compile' }).filter({ hasText: /\d[\d,_ ]*\s+parameters/ });
+    const lensOk = await visible(modelLens);
+    const lensText = lensOk ? (await modelLens.first().innerText()).replace(/\s+/g, ' ').trim() : '';
+    check(lensOk && /Train/.test(lensText), `code lens on <model> with the parameter count: "${lensText}"`);
+    await shot('01a-codelens.png');
+
+    // 1b) semantic colours: a <params name> is a plain string to the TextMate grammar; the
+    // server's `parameter` token gives it the theme's variable colour. Compare it with a
+    // string no token covers (init="zeros"), with semantic highlighting on, off, on again.
+    const param = locate(text, /<params\b[^>]*?\bname="([^"]+)"[^>]*\binit="([^"]+)"/) || locate(text, /<params\b[^>]*?\bname="([^"]+)"/);
+    const plain = locate(text, /\binit="([^"]+)"/);
+    if (check(!!(param && plain), 'the model has a <params name="..."> and an init="..." string')) {
+      const pNeedle = `name="${param.m[1]}"`;
+      const zNeedle = `init="${plain.m[1]}"`;
+      const colours = async () => [await colourOf(pNeedle, param.m[1]), await colourOf(zNeedle, plain.m[1])];
+      let [pc, zc] = await waitFor(async () => { const c = await colours(); return c[0] && c[1] && c[0] !== c[1] ? c : null; }, 30000) || await colours();
+      check(!!pc && pc !== zc, `semantic token colours parameter "${param.m[1]}" ${pc}, unlike the string "${plain.m[1]}" ${zc}`);
+      await shot('01b-semantic.png');
+      setSetting('editor.semanticHighlighting.enabled', false);
+      const off = await waitFor(async () => { const c = await colours(); return c[0] && c[0] === c[1] ? c : null; }, 20000);
+      check(!!off, `with editor.semanticHighlighting.enabled false (TextMate only) "${param.m[1]}" is a plain string again: ${off ? off[0] : (await colours()).join(' vs ')}`);
+      await shot('01c-semantic-off.png');
+      setSetting('editor.semanticHighlighting.enabled', undefined);
+      const back = await waitFor(async () => { const c = await colours(); return c[0] && c[0] === pc ? c : null; }, 20000);
+      check(!!back, `... and ${pc} once it is on again`);
+    }
+    // the semantic token under the cursor, as VS Code's token inspector shows it: an op name
+    if (op) {
+      const col = op.lineText.indexOf(`op="${op.m[1]}"`) + 'op="'.length + 2; // 1-based, inside the name
+      await goTo(op.line, col);
+      await runCommand('Developer: Inspect Editor Tokens and Scopes');
+      const inspect = page.locator('.token-inspect-widget', { hasText: /semantic token type/ });
+      const inspOk = await visible(inspect, 10000);
+      const inspText = inspOk ? (await inspect.first().innerText()).replace(/\s+/g, ' ') : '';
+      // "semantic token type op ... foreground support.function ...": the colour comes from the
+      // theme rule the extension's semanticTokenScopes entry (support.function.op.agrippa) matches
+      check(/semantic token type\s*op\b(?:(?!textmate scopes)[\s\S])*foreground\s*support\.function/.test(inspText),
+        `token inspector on "${op.m[1]}": semantic token type op, foreground from the support.function rule: ${inspText.slice(0, 240)}`);
+      await shot('01d-inspect-op-token.png');
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Escape');
+    }
 
     // 2) hover an output's name: its shape
     const out = locate(text, /<output\b[^>]*?\bname="([^"]+)"/);
@@ -150,6 +226,24 @@ function locate(text, re) {
     }
     check(!!onnx, `an .onnx file appeared in the workspace: ${onnx}`);
     await shot('03-compiled.png');
+
+    // 3a) Agrippa: Show Expanded Model: a read-only agrippa-expanded: document beside, with the
+    // mangled names (W1$1)
+    await runCommand('Agrippa: Show Expanded Model');
+    const expEditor = page.locator('.monaco-editor[data-uri^="agrippa-expanded:"]');
+    const expText = expEditor.locator('.view-lines', { hasText: /\w\$\d+/ });
+    const expOk = await visible(expText);
+    const expLines = expOk ? (await expText.first().innerText()).replace(/\u00a0/g, ' ') : '';
+    const mangled = (expLines.match(/[\w ]+\$\d+/g) || []).map((x) => x.trim());
+    const uri = expOk ? await expEditor.first().getAttribute('data-uri') : '';
+    check(expOk && mangled.length > 0, `expanded view (${uri}) shows mangled names: ${mangled.slice(0, 6).join(', ')}`);
+    const expTab = page.locator('.tab.active', { hasText: fileName });
+    check(await visible(expTab, 5000) && (await page.locator('.tab', { hasText: fileName }).count()) >= 2,
+      `a second "${fileName}" tab holds the expanded document`);
+    await shot('03a-expanded.png');
+    // close it with its tab's close button (the group goes with it)
+    await page.locator('.editor-group-container').filter({ has: expEditor }).locator('.tab.active .codicon-close').first().click({ force: true });
+    check(await expEditor.first().waitFor({ state: 'detached', timeout: 10000 }).then(() => true, () => false), 'the expanded view closes');
 
     // 4) optional: Agrippa: Compile and Train (progress notification with the loss)
     if (TRAIN) {
@@ -208,6 +302,43 @@ function locate(text, re) {
       check(closed, 'typing <desc> inserts </desc>');
       await shot('07-xml-model.png');
       await page.keyboard.press('Control+Z');
+    }
+
+    // 6b) Format Document keeps attribute line breaks and fixes the indentation
+    const fmtName = process.env.AGRIPPA_E2E_FORMAT;
+    if (fmtName) {
+      const fmtPath = path.join(folder, fmtName);
+      const before = fs.readFileSync(fmtPath, 'utf8');
+      const fmtItem = page.getByRole('treeitem', { name: new RegExp(fmtName.replace(/\./g, '\\.')) });
+      await fmtItem.first().dblclick();
+      await page.locator('.tab.active', { hasText: fmtName }).waitFor({ timeout: T });
+      const fmtEditor = page.locator(`.monaco-editor[data-uri$="${fmtName}"]`).first();
+      await fmtEditor.locator('.view-lines', { hasText: '<model' }).waitFor({ timeout: T });
+      await shot('07a-format-before.png');
+      await runCommand('Format Document');
+      await page.keyboard.press('Control+S');
+      const after = await waitFor(async () => {
+        const t = fs.readFileSync(fmtPath, 'utf8');
+        return t !== before ? t : null;
+      }, T) || before;
+      await shot('07b-formatted.png');
+      const lines = after.split('\n');
+      const at = (re) => lines.findIndex((l) => re.test(l));
+      const indent = (i) => (i >= 0 ? /^\s*/.exec(lines[i])[0] : null);
+      const unit = indent(at(/^\s*<import from=/));
+      const blockI = at(/^\s*<block /), nodeI = at(/^\s*<node /), inputI = at(/^\s*<input /), paramsI = at(/^\s*<params /);
+      // and the editor shows those lines: the wrapped <node ...> start tag, re-indented
+      const domLines = () => fmtEditor.evaluate((ed) => [...ed.querySelectorAll('.view-line')].map((l) => l.textContent.replace(/\u00a0/g, ' ')));
+      const wrappedOk = nodeI >= 0 && !!(await waitFor(async () => {
+        const shown = await domLines();
+        return shown.includes(lines[nodeI]) && shown.includes(lines[nodeI + 1]);
+      }, 10000));
+      check(wrappedOk && nodeI >= 0 && !/title=/.test(lines[nodeI]) && /^\s+title="/.test(lines[nodeI + 1] || '') &&
+        paramsI >= 0 && !/dim=/.test(lines[paramsI]) && /^\s+dim="/.test(lines[paramsI + 1] || ''),
+        `Format Document kept the attribute line breaks: ${JSON.stringify(lines[nodeI])} / ${JSON.stringify((lines[nodeI + 1] || '').trim())}`);
+      check(!!unit && unit.length > 0 && indent(blockI) === unit && indent(nodeI) === unit.repeat(2) && indent(inputI) === unit.repeat(3) &&
+        indent(paramsI) === unit.repeat(3) && lines[nodeI + 1].length - lines[nodeI + 1].trimStart().length > unit.length * 2,
+        `... and fixed the indentation (unit ${JSON.stringify(unit)}: <block> ${JSON.stringify(indent(blockI))}, <node> ${JSON.stringify(indent(nodeI))}, <input> ${JSON.stringify(indent(inputI))})`);
     }
 
     // 7) an interpreter without the server: the extension says so and offers to install it

@@ -21,7 +21,8 @@ These replace upstream's registry entries for the versions in force from opset 1
 * Shape: an empty slice (start past the rank) came out float32, not int64;
 * Reshape: upstream refuses allowzero=1;
 * ScatterND-16: upstream refuses the reduction mul (ours for 18 takes every reduction);
-* ReduceL2: integer inputs were refused (run in float64 and cast back, as ONNX computes them).
+* ReduceL1/L2/LogSum/LogSumExp/Mean: integer inputs were refused or came out float (run in
+  float64 and cast back).
 """
 from __future__ import annotations
 
@@ -302,7 +303,11 @@ class ViaFloat(nn.Module):
         return self.inner(x.double(), *rest).to(x.dtype)
 
 
+@replace("ReduceL1", 13, 18, why="integer inputs were refused (torch's vector_norm takes floats)")
 @replace("ReduceL2", 13, 18, why="integer inputs were refused (torch's vector_norm takes floats)")
-def _reduce_l2(node: Any, graph: Any, prev: Any) -> Any:
+@replace("ReduceLogSum", 13, 18, why="integer inputs were refused (torch's log takes floats)")
+@replace("ReduceLogSumExp", 13, 18, why="integer inputs came out float")
+@replace("ReduceMean", 13, 18, why="integer inputs were refused (torch's mean takes floats)")
+def _reduce_via_float(node: Any, graph: Any, prev: Any) -> Any:
     got = prev(node, graph)
     return result(ViaFloat(got.torch_module), node, got.onnx_mapping.inputs, got.onnx_mapping.outputs)

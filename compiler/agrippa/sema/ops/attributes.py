@@ -240,6 +240,8 @@ def parse_attribute(schema: OpSchema, attr_name: str, text: str) -> ParsedAttr |
     if (schema.name in where or "*" in where) and kind in ("int", "float", "ints", "floats") and any(
             v <= 0 for v in (value if isinstance(value, list) else [value])):
         return AttrError(f"{schema.name}: attribute '{attr_name}' must be positive; got {value}")
+    if (schema.name, attr_name) in NONNEGATIVE and isinstance(value, int) and value < 0:
+        return AttrError(f"{schema.name}: attribute '{attr_name}' cannot be negative; got {value}")
     if (schema.name, attr_name) in NONZERO and value == 0:
         return AttrError(f"{schema.name}: attribute '{attr_name}' cannot be 0 (the op divides by it)")
     if (schema.name, attr_name) in ONE_OR_TWO and value not in (1, 2):
@@ -261,6 +263,7 @@ POSITIVE: dict[str, frozenset[str]] = {
 }
 """Numeric attributes whose values must be > 0: attribute -> ops ("*": any op)."""
 NONZERO = frozenset({("Celu", "alpha")})
+NONNEGATIVE = frozenset({("GatherND", "batch_dims")})
 ONE_OR_TWO = frozenset({("LpNormalization", "p")})  # the spec: "only 1 or 2 are supported"
 _DIRECTIONS = frozenset({"forward", "reverse", "bidirectional"})
 _SCATTER = frozenset({"none", "add", "mul", "max", "min"})

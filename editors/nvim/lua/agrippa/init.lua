@@ -29,6 +29,9 @@ local defaults = {
   },
   -- Turn on inlay hints (shapes) in Agrippa buffers (Neovim 0.10+).
   inlay_hints = true,
+  -- Show the server's code lenses (parameter counts, Train, Compile): refreshed on BufEnter,
+  -- InsertLeave and BufWritePost; run one with vim.lsp.codelens.run().
+  codelens = true,
   -- Open .xml files whose root element is <model> as Agrippa.
   detect_xml = true,
   -- Show training progress with vim.notify (else with :echo, without history).
@@ -273,10 +276,36 @@ end
 -- ---------------------------------------------------------------------------------------------
 -- starting the server on each version
 
+local function refresh_codelens(bufnr)
+  if has('0.10') then
+    pcall(vim.lsp.codelens.refresh, { bufnr = bufnr })
+  elseif vim.api.nvim_get_current_buf() == bufnr then -- 0.7-0.9 refresh the current buffer
+    pcall(vim.lsp.codelens.refresh)
+  end
+end
+
+-- code lenses in `bufnr`, when the server offers them
+local function setup_codelens(client, bufnr)
+  local caps = client.server_capabilities or {}
+  if not (M.config.codelens and caps.codeLensProvider and vim.lsp.codelens and vim.lsp.codelens.refresh) then
+    return
+  end
+  local group = vim.api.nvim_create_augroup('agrippa_codelens_' .. bufnr, { clear = true })
+  vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave', 'BufWritePost' }, {
+    group = group,
+    buffer = bufnr,
+    callback = function(args)
+      refresh_codelens(args.buf)
+    end,
+  })
+  refresh_codelens(bufnr)
+end
+
 local function on_attach(client, bufnr)
   if M.config.inlay_hints and has('0.10') and vim.lsp.inlay_hint then
     pcall(vim.lsp.inlay_hint.enable, true, { bufnr = bufnr })
   end
+  setup_codelens(client, bufnr)
   if M.config.on_attach then
     M.config.on_attach(client, bufnr)
   end
