@@ -47,7 +47,11 @@ def _spawn(a, start: int, stop: int) -> tuple[Counter, list] | None:
         if line.startswith("RESULT "):
             r = json.loads(line[7:])
             return Counter(r["counts"]), r["bad"]
+    _died.append((start, stop, p.returncode, p.stderr.strip().splitlines()[-1:] or [""]))
     return None  # the process died
+
+
+_died: list[tuple] = []
 
 
 def _chunk(a, start: int, stop: int) -> tuple[Counter, list]:
@@ -62,7 +66,8 @@ def _chunk(a, start: int, stop: int) -> tuple[Counter, list]:
             from fuzz.oracle import Verdict
             from fuzz.run import make, write_reproducer
 
-            v = Verdict("false-green-ort-run", "the process died (onnxruntime aborted?)")
+            why = next((d for d in reversed(_died) if d[0] == i), (i, i + 1, None, [""]))
+            v = Verdict("false-green-ort-run", f"the process died (exit {why[2]}): {why[3][0][:300]}")
             where = write_reproducer(a.out, f"{v.category}-s{a.seed}-{i}", make(a.seed, i), v)
             one = Counter({v.category: 1}), [(i, v.category, v.detail, where)]
         counts.update(one[0])

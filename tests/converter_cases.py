@@ -135,7 +135,7 @@ CASES["ReverseSequence"] = lambda v: [([f(4, 3, 2), np.array([4, 2, 1], np.int64
                                       ([f(3, 4, 2), np.array([3, 1, 4], np.int64)],
                                        {"batch_axis": 0, "time_axis": 1}, 1)]
 CASES["SpaceToDepth"] = lambda v: [([f(1, 2, 4, 6)], {"blocksize": 2}, 1)]
-CASES["DepthToSpace"] = lambda v: [([f(1, 8, 2, 3)], {"blocksize": 2, "mode": "CRD"}, 1)]
+CASES["DepthToSpace"] = lambda v: [([f(1, 8, 2, 3)], {"blocksize": 2, "mode": "CRD"}, 1), ([f(1, 8, 2, 3)], {"blocksize": 2}, 1)]
 CASES["EyeLike"] = lambda v: [([f(3, 4)], {"k": 1}, 1)]
 CASES["Flatten"] = lambda v: [([f(2, 3, 4)], {"axis": 2}, 1)]
 CASES["Reshape"] = lambda v: [([f(2, 6), i64(3, 4)], {}, 1)]

@@ -219,6 +219,9 @@ IDX = '<import from="i" dim="[2, 2]" type="int64"/>'
      '<output name="y"/></node>', "bad-attribute", 13),
     (X23 + IDX, '<node op="GatherND" batch_dims="-2"><input src="x"/><input src="i"/><output name="y"/></node>',
      "bad-attribute", 13),
+    ('<import from="a" dim="[2, 3]" type="uint8"/><import from="s" dim="[1]"/><import from="z" dim="[2, 2]" '
+     'type="uint8"/>', '<node op="QLinearMatMul"><input src="a"/><input src="s"/><input src="z"/><input src="a"/>'
+     '<input src="s"/><input src="z"/><input src="s"/><input src="z"/><output name="y"/></node>', "rank-mismatch", 13),
     # output types the schema does not allow
     ('<import from="x" dim="[2, 3]" type="int64"/>', '<node op="RandomNormalLike"><input src="x"/>'
      '<output name="y"/></node>', "type-mismatch", 13),
@@ -253,3 +256,38 @@ def test_random_normal_scale_must_be_positive(tmp_path) -> None:
     """onnxruntime aborts the whole process on scale <= 0 (a libstdc++ assertion)."""
     assert "bad-attribute" in error_codes(tmp_path, X23, '<node op="RandomNormalLike" scale="0"><input src="x"/>'
                                           '<output name="y"/></node>', Y)
+
+
+def test_lrn_size_is_odd(tmp_path) -> None:
+    assert "bad-attribute" in error_codes(tmp_path, X4, '<node op="LRN" size="2"><input src="x"/><output name="y"/></node>',
+                                          Y4)
+
+
+def test_col2im_blocks_match_the_image(tmp_path) -> None:
+    assert "shape-error" in error_codes(
+        tmp_path, '<import from="x" dim="[1, 4, 9]"/>',
+        '<node op="Col2Im" image_shape="[4, 4]" block_shape="[2, 2]" strides="[2, 2]" pads="[0, 0, -1, 2]">'
+        '<input src="x"/><output name="y"/></node>', '<export from="y" dim="[1, 1, 4, 4]"/>', opset=18)
+
+
+def test_depth_to_space_dcr(tmp_path) -> None:
+    green(tmp_path, '<import from="x" dim="[1, 8, 2, 3]"/>', '<node op="DepthToSpace" blocksize="2">'
+          '<input src="x"/><output name="y"/></node>', '<export from="y" dim="[1, 2, 4, 6]"/>')
+
+
+def test_recurrent_weights_fit_hidden_size(tmp_path) -> None:
+    assert "shape-error" in error_codes(
+        tmp_path, '<import from="x" dim="[4, 2, 2]"/><import from="w" dim="[1, 3, 2]"/><import from="r" dim="[1, 3, 3]"/>',
+        '<node op="RNN" hidden_size="5"><input src="x"/><input src="w"/><input src="r"/><output name="y"/></node>',
+        '<export from="y" dim="[1]"/>')
+
+
+def test_pad_pads_twice_the_rank(tmp_path) -> None:
+    assert "shape-error" in error_codes(tmp_path, X4 + '<import from="p" dim="[4]" type="int64"/>',
+                                        '<node op="Pad"><input src="x"/><input src="p"/><output name="y"/></node>', Y4)
+
+
+def test_einsum_letters_stand_for_one_size(tmp_path) -> None:
+    assert "shape-error" in error_codes(tmp_path, '<import from="x" dim="[1, 2, 3, 3]"/>',
+                                        '<node op="Einsum" equation="none"><input src="x"/><output name="y"/></node>',
+                                        '<export from="y" dim="[1]"/>')

@@ -186,8 +186,12 @@ def _sourced(b: Builder, files: dict[str, str]) -> bool:
     b.pool = saved
     rep = f' rep="{rng.randint(1, 3)}"' if root_rep else ""
     root = rng.choice(["block", "model"]) if not root_rep else "block"
-    files[rel] = (f'<{root} title="part"{rep}>\n    <import from="x"/>\n' + "\n".join(b.lines)
-                  + f'\n    <export from="{y.name}"/>\n</{root}>\n')
+    body = "\n".join(b.lines)
+    if root == "model":  # nodes live in blocks: a model root holds the body in one
+        body = '    <block title="body">\n' + body + "\n    </block>"
+    dim = f' dim="{b.dim_text(x.shape)}"' if root == "model" else ""  # a model's imports and exports need it
+    files[rel] = (f'<{root} title="part"{rep}>\n    <import from="x"{dim}/>\n' + body
+                  + f'\n    <export from="{y.name}"{dim}/>\n</{root}>\n')
     b.lines = outer_lines
     prefixes = [b.fresh("p") for _ in range(1 if rng.random() < 0.7 else 2)]
     src = x

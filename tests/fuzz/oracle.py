@@ -58,6 +58,8 @@ ALLOWED = {
 ALLOWED_MESSAGES = [
     ("bad-axis", r"repeat an axis", "onnxruntime ignores a repeated axis, ONNX does not define it and torch "
      "refuses it (the model could not train)"),
+    ("bad-attribute", r"aborts the whole process|RandomNormal(Like)?: attribute 'scale' must be positive",
+     "onnxruntime aborts the process (std::uniform_real_distribution / normal_distribution assertions)"),
     ("bad-attribute", r"Celu: attribute 'alpha' cannot be 0", "Celu divides by alpha: onnxruntime computes "
      "something, torch refuses, ONNX leaves it undefined"),
     ("bad-axis", r"ReverseSequence: batch_axis and time_axis must be 0 and 1", "the spec allows only 0 and 1; "
@@ -68,10 +70,15 @@ ALLOWED_MESSAGES = [
      "way and the output has X's shape; onnxruntime broadcasts both ways, so its output would contradict ONNX's "
      "own shape inference"),
 ]
+# errors on models that make onnxruntime abort the whole process (a libstdc++ assertion in its
+# random ops): the model is not handed to onnxruntime again
+NEVER_RUN = [r"RandomUniform(Like)?: low .* must not be above high", r"RandomNormal(Like)?: attribute 'scale' must be "
+             "positive"]
 # run-time failures caused by the *values* fed to the model (indices out of range, a run-time
 # shape that does not broadcast): no static check can know them
 DATA_DEPENDENT = [r"Index value out of bounds", r"invalid index found", r"indices element out of data bounds",
-                  r"invalid expand shape"]
+                  r"invalid expand shape", r"has a duplicate axis",
+                  r"The input tensor cannot be reshaped to the requested shape"]
 # environment limits, not verdicts on the markup
 SKIP_PATTERNS = [r"need a working torchvision", r"not implemented for 'UInt(16|32|64)'"]
 
@@ -151,8 +158,12 @@ def _judge_red(an) -> Verdict:
     codes = tuple(sorted({d.code for d in an.errors}))
     first = an.errors[0].message if an.errors else "no graph"
     ok = all(allowed(d) for d in an.errors)
+    if any(d.code in ALLOWED for d in an.errors):  # the IR misses what the markup could not say: not a model
+        return Verdict("red-allowed", first, codes)  # to ask about; that error alone makes it red
     if an.graph is None:
         return Verdict("red-allowed" if ok else "red-unbuilt", first, codes)
+    if any(re.search(p, d.message) for d in an.errors for p in NEVER_RUN):
+        return Verdict("red-allowed", f"not run: onnxruntime would abort the process ({first})", codes)
     try:
         model = _build_anyway(an)
     except Exception as e:

@@ -68,6 +68,7 @@ _ROWS: list[tuple] = [
     ("expr-syntax", ERR, "the offending part of the expression", "an expr() that does not parse", "", "values"),
     ("expr-value", ERR, "the operand or operation", "an expr() that cannot be evaluated (division by zero, non-number)", "", "values"),
     ("value-too-large", ERR, "the number or expression", "a value past the bounds on length, magnitude or power", "", "values"),
+    ("symbolic-too-complex", INFO, "the expr()", "an expression too deep to follow symbolically: its dims stay unknown until bound", "", "values"),
     ("unbound-var", ERR, "the var()/expr() name", "a name with no binding (an error when compiling; symbolic in the editor)", "add a binding to agrippa.toml", "values"),
     ("bad-dim", ERR, "the dim value", "a dim that is not a list of whole numbers", "", "values"),
     ("bad-count", ERR, "the rep/stretch value", "a rep or stretch count that is not a whole number ≥ 1", "", "values"),

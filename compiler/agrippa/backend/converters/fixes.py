@@ -22,7 +22,8 @@ These replace upstream's registry entries for the versions in force from opset 1
 * Reshape: upstream refuses allowzero=1;
 * ScatterND-16: upstream refuses the reduction mul (ours for 18 takes every reduction);
 * ReduceL1/L2/LogSum/LogSumExp/Mean: integer inputs were refused or came out float (run in
-  float64 and cast back).
+  float64 and cast back);
+* DepthToSpace: upstream refuses mode DCR, the default.
 """
 from __future__ import annotations
 
@@ -311,3 +312,22 @@ class ViaFloat(nn.Module):
 def _reduce_via_float(node: Any, graph: Any, prev: Any) -> Any:
     got = prev(node, graph)
     return result(ViaFloat(got.torch_module), node, got.onnx_mapping.inputs, got.onnx_mapping.outputs)
+
+
+class DepthToSpaceDCR(nn.Module):
+    def __init__(self, b: int) -> None:
+        super().__init__()
+        self.b = b
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        b = self.b
+        y = x.reshape(n, b, b, c // (b * b), h, w).permute(0, 3, 4, 1, 5, 2)
+        return y.reshape(n, c // (b * b), h * b, w * b)
+
+
+@replace("DepthToSpace", 13, why="mode DCR (the default) was refused")
+def _depth_to_space(node: Any, graph: Any, prev: Any) -> Any:
+    if node.attributes.get("mode", "DCR") != "DCR":
+        return prev(node, graph)
+    return result(DepthToSpaceDCR(int(node.attributes["blocksize"])), node)

@@ -96,6 +96,8 @@ class AttrReader:
                 out = self._evaluated[v.source] = evaluate(v, self.bindings, symbolic=True)
             return out
         except ValueError_ as e:
+            if e.code == "symbolic-too-complex":  # a limit of the analysis, not a mistake
+                sev = Severity.INFORMATION
             self._report(scope, self.value_range(scope, attr, e.start, e.end), sev, e.code, e.message)
         return None
 

@@ -79,11 +79,43 @@ def compare(a: Dim, b: Dim) -> str:
     return _compare_sym(a, b)
 
 
+MAX_SYMBOLIC_SIZE = 200
+"""A symbolic dim with more sympy nodes than this is not computed with: it becomes unknown
+(`None`) and comparisons with it answer MAYBE. Sympy's work grows fast with size and its
+recursion with depth; a model's real dims are a few names and numbers."""
+
+
+def size(d: Any) -> int:
+    """How many sympy nodes make up `d` (counting stops past MAX_SYMBOLIC_SIZE)."""
+    if not _is_sympy(d):
+        return 1
+    return _size(d)
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _size(d: Any) -> int:
+    n = 1
+    for arg in d.args:
+        n += _size(arg)
+        if n > MAX_SYMBOLIC_SIZE:
+            break
+    return n
+
+
+def _too_big(a: Any, b: Any) -> bool:
+    return size(a) + size(b) > MAX_SYMBOLIC_SIZE
+
+
 @functools.lru_cache(maxsize=_MEMO)
 def _compare_sym(a: Any, b: Any) -> str:
     if a == b:
         return EQUAL
-    zero = sympy.expand(a - b).is_zero
+    if _too_big(a, b):
+        return MAYBE
+    try:
+        zero = sympy.expand(a - b).is_zero
+    except (RecursionError, MemoryError, TypeError):
+        return MAYBE
     return EQUAL if zero else DIFFERENT if zero is False else MAYBE
 
 
@@ -132,6 +164,16 @@ def ceildiv(a: Dim, b: Dim) -> Dim:
 
 @functools.lru_cache(maxsize=_MEMO)
 def _sym(op: str, a: Any, b: Any) -> Dim:
+    """`a op b` in sympy, or None (unknown) when the operands are past the symbolic budget."""
+    if _too_big(a, b):
+        return None
+    try:
+        return _sym_op(op, a, b)
+    except (RecursionError, MemoryError, TypeError):
+        return None
+
+
+def _sym_op(op: str, a: Any, b: Any) -> Dim:
     if op == "+":
         r = sympy.Add(a, b)
     elif op == "-":

@@ -18,7 +18,7 @@ SCALARS: dict[str, tuple[int, ...]] = {
     "Trilu": (1,), "HannWindow": (0,), "HammingWindow": (0,), "BlackmanWindow": (0,),
     "MelWeightMatrix": (0, 1, 2, 3, 4), "Range": (0, 1, 2), "STFT": (1, 3), "DFT": (1, 2),
     "NonMaxSuppression": (2, 3, 4), "OneHot": (1,), "CumSum": (1,), "Clip": (1, 2), "Dropout": (1, 2),
-    "MatMulInteger": (2, 3), "ConvInteger": (2, 3),
+    "MatMulInteger": (2, 3), "ConvInteger": (2, 3), "QLinearMatMul": (1, 2, 6, 7), "QLinearConv": (1, 2, 6, 7),
 }
 """op -> inputs that must hold one value (0-D, or 1-D of one element)."""
 ONE_ELEMENT_VECTORS: dict[str, tuple[int, ...]] = {"TopK": (1,)}
@@ -148,6 +148,29 @@ def _lrn(ctx: Ctx) -> None:
     x = _shape(ctx, 0)
     if x is not None and len(x) != 4:
         ctx.error(f"LRN: onnxruntime computes LRN of [N, C, H, W] inputs only, got {format_shape(x)}", at=0, code=RANK)
+    size = ctx.attr("size")
+    if isinstance(size, int) and size % 2 == 0:
+        ctx.error(f"LRN: size must be odd for onnxruntime, got {size}", at="size", code="bad-attribute")
+
+
+def _col2im(ctx: Ctx) -> None:
+    x = _ints_shape(ctx, 0)
+    _, image = ctx.ints("image_shape", 1)
+    _, block = ctx.ints("block_shape", 2)
+    if x is None or len(x) != 3 or not image or not block or len(image) != len(block):
+        return
+    n = len(image)
+    strides, dilations = ctx.attr("strides", [1] * n), ctx.attr("dilations", [1] * n)
+    pads = ctx.attr("pads", [0] * 2 * n)
+    if len(strides) != n or len(dilations) != n or len(pads) != 2 * n or min(strides) < 1 or min(dilations) < 1:
+        return
+    count = 1
+    for i in range(n):
+        room = image[i] + pads[i] + pads[i + n] - dilations[i] * (block[i] - 1) - 1
+        count *= room // strides[i] + 1 if room >= 0 else 0
+    if count != x[2]:
+        ctx.error(f"Col2Im: the input has {x[2]} blocks but image_shape {image}, block_shape {block}, pads, strides "
+                  f"and dilations make {count}", at=0, code=SHAPE)
 
 
 _ACTIVATIONS = frozenset({"Relu", "Tanh", "Sigmoid", "Affine", "LeakyRelu", "ThresholdedRelu", "ScaledTanh",
@@ -158,10 +181,21 @@ def _recurrent(ctx: Ctx) -> None:
     if ctx.attr("hidden_size") is None:
         ctx.error(f"{ctx.op}: hidden_size is needed (onnxruntime refuses the node without it)",
                   code="missing-attribute")
+    dirs = 2 if ctx.attr("direction") == "bidirectional" else 1
+    gates, h = {"RNN": 1, "GRU": 3, "LSTM": 4}[ctx.op], ctx.attr("hidden_size")
+    x = _ints_shape(ctx, 0)
+    layout = ctx.attr("layout", 0)
+    for i, want in ((1, (dirs, gates * h, x[1 if layout else 2] if x and len(x) == 3 else None)),
+                    (2, (dirs, gates * h, h)), (3, (dirs, 2 * gates * h))):
+        s = _ints_shape(ctx, i)
+        if s is not None and (len(s) != len(want) or any(w is not None and a != w for a, w in zip(s, want))):
+            name = "WRB"[i - 1]
+            ctx.error(f"{ctx.op}: {name} must be {list(want)} for hidden_size {h}, {dirs} direction(s); "
+                      f"got {format_shape(s)}", at=i, code=SHAPE)
     acts = ctx.attr("activations")
     if acts is None:
         return
-    per = {"RNN": 1, "GRU": 2, "LSTM": 3}[ctx.op] * (2 if ctx.attr("direction") == "bidirectional" else 1)
+    per = {"RNN": 1, "GRU": 2, "LSTM": 3}[ctx.op] * dirs
     unknown = [a for a in acts if a not in _ACTIVATIONS]
     if len(acts) != per or unknown:
         ctx.error(f"{ctx.op}: activations must be {per} of {', '.join(sorted(_ACTIVATIONS))}; got {list(acts)}",
@@ -188,6 +222,34 @@ def _loss(ctx: Ctx) -> None:
                   f"got {format_shape(target)}", at=1, code=SHAPE)
 
 
+def _pad(ctx: Ctx) -> None:
+    x, pads, axes = _shape(ctx, 0), _ints_shape(ctx, 1), _ints_shape(ctx, 3)
+    if x is None or pads is None or len(pads) != 1 or "pads" in ctx.node.attributes:
+        return
+    n = axes[0] if axes is not None and len(axes) == 1 else len(x) if axes is None else None
+    if n is not None and pads[0] != 2 * n:
+        ctx.error(f"Pad: pads has {pads[0]} values; {2 * n} are needed (a begin and an end per padded axis)",
+                  at=1, code=SHAPE)
+
+
+def _einsum(ctx: Ctx) -> None:
+    eq = str(ctx.attr("equation", "")).replace(" ", "")
+    terms = eq.split("->")[0].split(",")
+    if "." in eq or len(terms) != len(ctx.node.inputs):
+        return
+    seen: dict[str, int] = {}
+    for i, term in enumerate(terms):
+        s = _ints_shape(ctx, i)
+        if s is None or len(s) != len(term):
+            continue
+        mine: dict[str, int] = {}
+        for letter, d in zip(term, s):
+            if mine.setdefault(letter, d) != d or seen.setdefault(letter, d) != d and 1 not in (d, seen[letter]):
+                ctx.error(f"Einsum: '{letter}' stands for {mine[letter] if mine[letter] != d else seen[letter]} "
+                          f"and {d} in \"{eq}\"", at="equation",
+                          code=SHAPE)
+
+
 def _split(ctx: Ctx) -> None:
     n = ctx.attr("num_outputs")
     if n is not None and n != len(ctx.node.outputs):
@@ -200,4 +262,5 @@ KERNEL_RULES = {"SpaceToDepth": _space_to_depth, "DepthToSpace": _space_to_depth
                 "DequantizeLinear": _quantize, "ScatterElements": _scatter_elements, "ScatterND": _scatter_nd,
                 "NonMaxSuppression": _nms, "LRN": _lrn, "RNN": _recurrent, "GRU": _recurrent, "LSTM": _recurrent,
                 "Cast": _saturate, "CastLike": _saturate, "NegativeLogLikelihoodLoss": _loss,
-                "SoftmaxCrossEntropyLoss": _loss, "Split": _split}
+                "SoftmaxCrossEntropyLoss": _loss, "Split": _split, "Col2Im": _col2im, "Pad": _pad,
+                "Einsum": _einsum}

@@ -130,6 +130,33 @@ def to_sympy(e: Expr, bindings: dict[str, object] | None = None):
     return a**b
 
 
+MAX_SYMBOLIC_DEPTH = 40
+"""An expr() nested deeper than this (a chain of 40 operations) is not followed
+symbolically: sympy recurses through such chains past Python's stack."""
+
+
+def _depth(e: Expr) -> int:
+    depth, todo = 0, [(e, 1)]
+    while todo:
+        node, d = todo.pop()
+        depth = max(depth, d)
+        if not isinstance(node, (Num, Name)):
+            todo += [(node.left, d + 1), (node.right, d + 1)]
+    return depth
+
+
+def _symbolic(e: Expr, bindings: dict[str, object]):
+    """`to_sympy`, within the symbolic budget: a deeper expression is refused with a note."""
+    too_complex = ValueError_("this expression is too complex to follow symbolically; its shape is "
+                              "unknown until its names are bound", e.start, e.end, "symbolic-too-complex")
+    if _depth(e) > MAX_SYMBOLIC_DEPTH:
+        raise too_complex
+    try:
+        return to_sympy(e, bindings)
+    except (RecursionError, MemoryError):
+        raise too_complex from None
+
+
 _SYMBOLS: dict[str, object] = {}
 
 
@@ -178,7 +205,7 @@ def evaluate(value: Value, bindings: dict[str, object], symbolic: bool = False) 
         except Unbound:
             if not symbolic:
                 raise
-            v = to_sympy(seg.expr, bindings)
+            v = _symbolic(seg.expr, bindings)
             if v.is_Integer:
                 v = int(v)
         parts.append(f'"{_MARK}{len(leaves)}"')
