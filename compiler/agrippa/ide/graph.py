@@ -21,6 +21,7 @@ import os
 from typing import Any
 
 from agrippa.base.diagnostics import Diagnostic, Severity
+from agrippa.ide.counts import element_count
 from agrippa.sema.analysis import Analysis
 from agrippa.sema.ir import Graph, Node, Origin, Param
 from agrippa.sema.shapes.dims import format_dim
@@ -91,15 +92,6 @@ def _range(file: str, el: Element) -> dict:
 def _desc(el: Element) -> str:
     d = next((c for c in el.children if c.tag == "desc"), None)
     return d.text.strip() if d is not None else ""
-
-
-def _count(dims: tuple) -> Any:
-    n: Any = 1
-    for d in dims:
-        if d is None:
-            return None
-        n = n * d
-    return n
 
 
 def _num(n: Any) -> Any:
@@ -286,7 +278,7 @@ class _Builder:
         for p in self.g.params.values():
             grp = self.group_for(_steps(p.origin))
             field = "frozen" if p.frozen else "params"
-            grp[field] = _add(grp[field], _count(p.dims))
+            grp[field] = _add(grp[field], element_count(p.dims))
         _roll_up(self.root)
         _finish(self.root)
         tensors = {name: self.tensor(t) for name, t in self.g.tensors.items() if t.kind != "param"}
@@ -306,7 +298,7 @@ def _diag(d: Diagnostic) -> dict:
 
 def _param(p: Param) -> dict:
     return {"name": p.name, "logical": p.logical, "shape": [_num(d) for d in p.dims],
-            "count": _num(_count(p.dims)), "dtype": p.dtype, "shared": p.shared, "frozen": p.frozen,
+            "count": _num(element_count(p.dims)), "dtype": p.dtype, "shared": p.shared, "frozen": p.frozen,
             "init": p.init}
 
 
