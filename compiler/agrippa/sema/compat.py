@@ -102,7 +102,7 @@ def symbolic_disagreement(first: tuple, second: tuple) -> list[str]:
     out: list[str] = []
     seen: set[frozenset] = set()
     for a, b in zip(first, second):
-        if not (hasattr(a, "free_symbols") and hasattr(b, "free_symbols")):
+        if a is b or not (hasattr(a, "free_symbols") and hasattr(b, "free_symbols")):
             continue
         try:
             differ = (a - b).expand() != 0

@@ -2,6 +2,7 @@
 element types checked and inferred on the way (`sema.types`)."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from agrippa.base.diagnostics import Diagnostic
@@ -117,15 +118,26 @@ def _check_output_type(ctx: Ctx, k: int, dtype: str) -> None:
     """An output whose type follows no attribute must still be one the schema allows
     (RandomNormalLike of an int64 tensor makes int64, which the op cannot)."""
     from agrippa.base.diagnostics import Severity
-    from agrippa.sema.dtypes import DTYPES, type_str_name
-    from agrippa.sema.ops import get_op
+    from agrippa.sema.dtypes import DTYPES
 
-    schema = get_op(ctx.op, ctx.run.graph.opset) if not ctx.node.domain else None
-    if schema is None or not schema.outputs or dtype not in DTYPES:
+    if ctx.node.domain or dtype not in DTYPES:
         return
-    formal = schema.outputs[min(k, len(schema.outputs) - 1)]
-    allowed = {type_str_name(x) for x in formal.allowed_types}
-    if None in allowed or not allowed or dtype in allowed:
+    allowed = _allowed_output_types(ctx.op, ctx.run.graph.opset, k)
+    if allowed is None or dtype in allowed:
         return
     ctx.report(Severity.ERROR, "type-mismatch", f"{ctx.op} would make {dtype} here, but its output is one of "
                f"{', '.join(sorted(x for x in allowed if x))}; give dtype, or cast the input", at=0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _allowed_output_types(op: str, opset: int, k: int) -> frozenset[str] | None:
+    """The element types output `k` of `op` may have (None: any, or not a tensor op)."""
+    from agrippa.sema.dtypes import type_str_name
+    from agrippa.sema.ops import get_op
+
+    schema = get_op(op, opset)
+    if schema is None or not schema.outputs:
+        return None
+    formal = schema.outputs[min(k, len(schema.outputs) - 1)]
+    allowed = {type_str_name(x) for x in formal.allowed_types}
+    return None if None in allowed or not allowed else frozenset(allowed)

@@ -76,10 +76,13 @@ def _symbolic_disagreements(run: Run, roots: dict[Element, str]) -> None:
             continue
         for t in tensors:
             seen = first.setdefault(id(t), (el, sym))
-            if seen[0] is el:
+            if seen[0] is el or seen[1] == sym:  # the same dims, written alike (sympy caches them)
                 continue
             pairs = compat.symbolic_disagreement(seen[1], sym)
-            numeric = (_hint(seen[0].attrs["dim"].value, graph, _bkey(graph)), _hint(attr.value, graph, _bkey(graph)))
+            if not pairs:
+                continue
+            bkey = _bkey(graph)
+            numeric = (_hint(seen[0].attrs["dim"].value, graph, bkey), _hint(attr.value, graph, bkey))
             if not pairs or numeric[0] != numeric[1]:
                 continue
             warned.add(el)
