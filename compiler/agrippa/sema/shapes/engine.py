@@ -117,13 +117,15 @@ def _check_decided(ctx: Ctx, k: int) -> None:
 def _check_output_type(ctx: Ctx, k: int, dtype: str) -> None:
     """An output whose type follows no attribute must still be one the schema allows
     (RandomNormalLike of an int64 tensor makes int64, which the op cannot)."""
-    from agrippa.base.diagnostics import Severity
-    from agrippa.sema.dtypes import DTYPES
-
-    if ctx.node.domain or dtype not in DTYPES:
+    if ctx.node.domain:
         return
     allowed = _allowed_output_types(ctx.op, ctx.run.graph.opset, k)
     if allowed is None or dtype in allowed:
+        return
+    from agrippa.base.diagnostics import Severity
+    from agrippa.sema.dtypes import DTYPES
+
+    if dtype not in DTYPES:
         return
     ctx.report(Severity.ERROR, "type-mismatch", f"{ctx.op} would make {dtype} here, but its output is one of "
                f"{', '.join(sorted(x for x in allowed if x))}; give dtype, or cast the input", at=0)
