@@ -15,7 +15,7 @@ from agrippa.base.diagnostics import Position, Range
 from . import locate as L
 from .host import AnalysisHost
 from .index import first_param, param_locations, tensor_index, var_uses
-from .navigation import target_at
+from .navigation import named_target
 
 READ, WRITE, TEXT = "read", "write", "text"
 
@@ -28,13 +28,10 @@ class Highlight:
 
 def highlights(host: AnalysisHost, path: str, pos: Position) -> list[Highlight]:
     """The occurrences in `path` of the name at `pos`, in document order (empty: not a name)."""
-    got = target_at(host, path, pos)
+    got = named_target(host, path, pos)
     if got is None:
         return []
-    analysis, sf, t = got
-    graph = analysis.graph
-    if graph is None or t.element is None:
-        return []
+    analysis, sf, t, graph = got
     path = os.path.abspath(path)
     out: list[Highlight] = []
     if t.is_tensor:

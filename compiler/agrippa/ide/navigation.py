@@ -59,15 +59,20 @@ def target_at(host: AnalysisHost, path: str, pos: Position) -> tuple[Analysis, S
     return analysis, sf, L.at_position(analysis, sf, pos)
 
 
+def named_target(host: AnalysisHost, path: str, pos: Position) -> tuple[Analysis, SourceFile, L.Target, Graph] | None:
+    """`target_at`, when the analysis has a graph and the cursor is on an element's name."""
+    got = target_at(host, path, pos)
+    if got is None or got[0].graph is None or got[2].element is None:
+        return None
+    return (*got, got[0].graph)
+
+
 def definitions(host: AnalysisHost, path: str, pos: Position) -> list[Location]:
     """Where what is at `pos` is defined (empty when it is not a name)."""
-    got = target_at(host, path, pos)
+    got = named_target(host, path, pos)
     if got is None:
         return []
-    analysis, sf, t = got
-    graph = analysis.graph
-    if graph is None or t.element is None:
-        return []
+    analysis, sf, t, graph = got
     if t.is_tensor:
         idx = tensor_index(host, analysis)
         d = idx.definition(t.element)
@@ -86,13 +91,10 @@ def definitions(host: AnalysisHost, path: str, pos: Position) -> list[Location]:
 
 def references(host: AnalysisHost, path: str, pos: Position, include_declaration: bool) -> list[Location]:
     """Every place naming what is at `pos` (a tensor, a parameter or a `var()` name)."""
-    got = target_at(host, path, pos)
+    got = named_target(host, path, pos)
     if got is None:
         return []
-    analysis, _, t = got
-    graph = analysis.graph
-    if graph is None or t.element is None:
-        return []
+    analysis, _, t, graph = got
     if t.is_tensor:
         idx = tensor_index(host, analysis)
         d = idx.definition(t.element)
