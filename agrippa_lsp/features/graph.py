@@ -27,7 +27,8 @@ _last: dict[str, tuple[Any, Any, dict | None]] = {}  # index -> (analysis, symbo
 def graph_for(host, path: str) -> dict | None:
     """The graph of the project covering `path`, made once per analysis."""
     analysis = host.analysis_for(path)
-    symbolic = host.symbolic_for(path) if analysis.bindings else None
+    # off the request path (a worker thread): worth waiting for the shapes in the user's names
+    symbolic = host.symbolic_for(path, patience=10.0) if analysis.bindings else None
     key = analysis.index or path
     with _lock:
         last = _last.get(key)

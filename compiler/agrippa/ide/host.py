@@ -282,18 +282,21 @@ class AnalysisHost:
             self._quick[path] = q
         return q
 
-    def symbolic_for(self, path: str, wait: bool = True) -> Analysis | None:
+    def symbolic_for(self, path: str, wait: bool = True, patience: float | None = None) -> Analysis | None:
         """The project analysed with no bindings at all (shapes in the user's names).
 
         None when the regular analysis has no bindings either (it is already symbolic).
         With `wait=False`, a missing one is made in the background and None returned.
+        `patience` (seconds) overrides the host's request wait for callers off the
+        latency path (the graph view).
         """
+        limit = self.request_wait if patience is None else patience
         index = self.index_for(path)
         with self._lock:
             base = self._analyses.get(index) or (self._last.get(index) if self.request_wait is not None else None)
         if not (base or self._analyse(index)).bindings:
             return None
-        if wait and self.request_wait is None:
+        if wait and limit is None:
             return self._analyse(index, symbolic=True)
         with self._lock:
             a = self._symbolic.get(index)
@@ -301,7 +304,7 @@ class AnalysisHost:
                 self._warming.add(index)
                 threading.Thread(target=self._warm, args=(index,), daemon=True).start()
             if a is None and wait:  # a request: waits a moment at most
-                self._made.wait_for(lambda: index in self._symbolic, self.request_wait)
+                self._made.wait_for(lambda: index in self._symbolic, limit)
                 a = self._symbolic.get(index)
         return a
 
