@@ -75,16 +75,28 @@ def graph_rule(fn: GraphRule) -> GraphRule:
     return fn
 
 
+def _rules_by_tag() -> dict[str, tuple[ElementRule, ...]]:
+    """tag -> the element rules run on it, in registration order ("" keys the rules for any tag)."""
+    tags = {t for ts, _ in ELEMENT_RULES if ts is not None for t in ts} | {""}
+    return {tag: tuple(fn for ts, fn in ELEMENT_RULES if ts is None or tag in ts) for tag in tags}
+
+
+_DISPATCH: list = [0, {}]  # [len(ELEMENT_RULES) when built, the table]
+
+
 def check(graph: Graph, options: Options) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    if _DISPATCH[0] != len(ELEMENT_RULES):
+        _DISPATCH[:] = [len(ELEMENT_RULES), _rules_by_tag()]
+    table = _DISPATCH[1]
+    anywhere = table[""]
     for sf in graph.files.values():
         if sf.root is None:
             continue
         fc = FileCheck(sf, sf.path == graph.index, out)
         for el in sf.elements():
-            for tags, fn in ELEMENT_RULES:
-                if tags is None or el.tag in tags:
-                    fn(fc, el)
+            for fn in table.get(el.tag, anywhere):
+                fn(fc, el)
     for fn in GRAPH_RULES:
         fn(graph, out)
     model_without_exports(graph, out, strict=not options.symbolic)
@@ -102,6 +114,8 @@ def names_are_plain(fc: FileCheck, el: Element) -> None:
     if a is None or not a.value:
         return
     sf, name = fc.sf, a.value
+    if is_plain_name(name):  # the common case: neither '.' nor '$' nor anything else
+        return
     reserved = reserved_char(name)
     if reserved == ".":
         i = name.index(".")
@@ -117,8 +131,7 @@ def names_are_plain(fc: FileCheck, el: Element) -> None:
                    f"'$' is not allowed in names ('{name}'); it only prefixes a sourced block's "
                    f"names (enc$x for a block named 'enc')")
         return
-    if not is_plain_name(name):
-        fc.add(a.value_range, Severity.WARNING, "bad-name",
+    fc.add(a.value_range, Severity.WARNING, "bad-name",
                f"'{name}' is not a plain name (letters, digits, '_' and '-')")
 
 

@@ -13,11 +13,13 @@ from agrippa.sema.ops.trainable import TRAINABLE, WHY_NOT
 def untrainable_ops(graph: Graph, out: list[Diagnostic]) -> None:
     """Nodes whose op version has no converter to PyTorch (once per markup element)."""
     seen: set[int] = set()
+    fine: set[str] = set()  # ops known trainable at this opset (asked once each)
     for node in graph.nodes:
-        if node.domain not in ("", "ai.onnx") or id(node.origin.element) in seen:
+        if node.op in fine or node.domain not in ("", "ai.onnx") or id(node.origin.element) in seen:
             continue
         schema = get_op(node.op, graph.opset)
         if schema is None or (node.op, schema.since_version) in TRAINABLE:
+            fine.add(node.op)
             continue
         seen.add(id(node.origin.element))
         attr = node.origin.element.attrs.get("op")

@@ -16,6 +16,7 @@ from agrippa.sema.shapes.operands import check_kernel, check_operands
 from agrippa.sema.types.infer import Types, check_exports, onnx_types, start, type_node
 
 _TYPE_ATTRS = ("to", "dtype", "output_datatype", "output_dtype")
+_TYPE_ATTR_SET = frozenset(_TYPE_ATTRS)
 CANCEL_EVERY = 256  # nodes between two calls of the cancel hook
 DEBUG = False  # re-raise unexpected exceptions from rules (the tests turn this on)
 
@@ -70,7 +71,9 @@ def _node(run: Run, types: Types, node: Node) -> None:
             default = u.tensor.dtype
             break
     dtypes, values, n = ctx.dtypes, ctx.values, len(shapes)
-    decided = any(a in node.attributes for a in _TYPE_ATTRS)  # dtype, to, ...: checked against the schema
+    attrs = node.attributes
+    decided = bool(attrs) and not _TYPE_ATTR_SET.isdisjoint(attrs)  # dtype, to, ...: checked against the schema
+    untyped = types.untyped
     asked = None
     for k, t in enumerate(node.outputs):
         t.shape = shapes[k] if k < n else None
@@ -87,7 +90,7 @@ def _node(run: Run, types: Types, node: Node) -> None:
             d = default
             types.untyped.add(t.name)
         if (k == 0 and not decided and node.known and len(types.diags) == reported
-                and not any(u.tensor.name in types.untyped for u in node.inputs)):
+                and not (untyped and any(u.tensor.name in untyped for u in node.inputs))):
             _check_output_type(ctx, k, d)
         t.dtype = d
         if values and k in values:
