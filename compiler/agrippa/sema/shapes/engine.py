@@ -78,6 +78,7 @@ def _node(run: Run, types: Types, node: Node) -> None:
     for k, t in enumerate(node.outputs):
         t.shape = shapes[k] if k < n else None
         d = typed[k] if typed is not None and k < len(typed) else None
+        solved = bool(d)  # the schema bound it (to a checked input's type, or its one allowed type)
         if d is None:  # an attribute decides: the rule, else ONNX's node inference
             d = dtypes.get(k)
             if d is None:
@@ -89,7 +90,7 @@ def _node(run: Run, types: Types, node: Node) -> None:
         if not d:
             d = default
             types.untyped.add(t.name)
-        if (k == 0 and not decided and node.known and len(types.diags) == reported
+        if (k == 0 and not solved and not decided and node.known and len(types.diags) == reported
                 and not (untyped and any(u.tensor.name in untyped for u in node.inputs))):
             _check_output_type(ctx, k, d)
         t.dtype = d
