@@ -65,20 +65,26 @@ def _symbolic_disagreements(run: Run, roots: dict[Element, str]) -> None:
     `dim="[n, dmodel]"` on an output and `dim="[n, nvocab]"` where it is read (item 7 of
     the compatibility policy, sema/compat.py: a warning, never an error)."""
     graph = run.graph
-    first: dict[int, tuple[Element, tuple]] = {}
+    first: dict[int, tuple[Element, str]] = {}
     warned: set[Element] = set()
     for el, tensors in graph.element_tensors.items():
         attr = el.attrs.get("dim")
         if attr is None or el.tag not in HINTED or el in warned:
             continue
-        sym = compat.symbolic_dims(attr.value)
-        if sym is None:
-            continue
+        written = "".join(attr.value.split())
+        sym: tuple | None = None  # the dims as sympy expressions, made only for dims written otherwise
         for t in tensors:
-            seen = first.setdefault(id(t), (el, sym))
-            if seen[0] is el or seen[1] == sym:  # the same dims, written alike (sympy caches them)
+            seen = first.setdefault(id(t), (el, written))
+            if seen[0] is el or seen[1] == written:  # the same dims, written alike: no sympy needed
                 continue
-            pairs = compat.symbolic_disagreement(seen[1], sym)
+            sym = compat.symbolic_dims(attr.value) if sym is None else sym
+            before = compat.symbolic_dims(seen[0].attrs["dim"].value)
+            if before is None:  # the first dims could not be read: these become the reference
+                first[id(t)] = (el, written)
+                continue
+            if sym is None or before == sym:
+                continue
+            pairs = compat.symbolic_disagreement(before, sym)
             if not pairs:
                 continue
             bkey = _bkey(graph)
@@ -90,7 +96,7 @@ def _symbolic_disagreements(run: Run, roots: dict[Element, str]) -> None:
             run.diags.append(Diagnostic(
                 _file_of(el, roots, graph), attr.value_range, Severity.WARNING, SYMBOLIC,
                 compat.symbolic_message(f"the dim of '{t.logical}'", compat.format_dims(sym),
-                                        compat.format_dims(seen[1]), pairs, True),
+                                        compat.format_dims(before), pairs, True),
                 related=(RelatedInfo(Location(_file_of(seen[0], roots, graph), other.value_range),
                                      "first declared here"),)))
             break
