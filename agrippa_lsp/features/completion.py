@@ -1,5 +1,6 @@
 """Completion on the editor's current text (`agrippa.ide.completion`), answered from the
-analysis at hand even when it is of an older text; op documentation on resolve."""
+analysis at hand even when it is of an older text; op documentation on resolve. In
+agrippa.toml: tables, keys and values (`agrippa.ide.toml_completion`)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,6 +9,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from agrippa.ide.completion import Completion, Options, complete, op_documentation
+from agrippa.ide.toml_completion import MARKUP_SKIPS, binding_names, toml_complete
+from agrippa.ide.toml_context import is_config
 from agrippa.project.config import SOURCE_SUFFIXES
 
 from ..convert import Converter, uri_to_path
@@ -18,7 +21,7 @@ if TYPE_CHECKING:
 K = lsp.CompletionItemKind
 KINDS = {"element": K.Class, "close": K.Class, "snippet": K.Snippet, "attribute": K.Property, "op": K.Function,
          "tensor": K.Variable, "var": K.Variable, "folder": K.Folder, "file": K.File, "enum": K.EnumMember,
-         "value": K.Value}
+         "value": K.Value, "table": K.Module, "key": K.Property}
 
 
 def to_lsp(c: Completion, ranges: dict, convert: Converter, path: str) -> lsp.CompletionItem:
@@ -43,16 +46,20 @@ def register(server: AgrippaServer) -> None:
     # (the schema's documentation is loaded by the publisher's warm-up after the first
     # publish: loading it here would compete with the first analysis)
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(
-        trigger_characters=["<", '"', " ", "(", "/", "$"], resolve_provider=True))
+        trigger_characters=["<", '"', " ", "(", "/", "$", "["], resolve_provider=True))
     async def on_complete(ls: AgrippaServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:
         uri = params.text_document.uri
         path = uri_to_path(uri)
-        if not path.endswith(SOURCE_SUFFIXES):
-            return None
+        opts = options(ls, params)
         text = ls.workspace.get_text_document(uri).source  # the text the position is in
-        a = ls.host.recent_for(path, make=False) or await asyncio.to_thread(ls.host.recent_for, path)
         pos = ls.convert.from_position(path, params.position)
-        got = complete(ls.host, a, path, text, pos, options(ls, params))
+        if is_config(path):
+            got = toml_complete(text, pos, opts, lambda: binding_names(ls.host, path))
+        elif path.endswith(SOURCE_SUFFIXES) and opts.trigger not in MARKUP_SKIPS:
+            a = ls.host.recent_for(path, make=False) or await asyncio.to_thread(ls.host.recent_for, path)
+            got = complete(ls.host, a, path, text, pos, opts)
+        else:
+            return None
         if got is None:
             return None
         ranges: dict = {}

@@ -1,4 +1,5 @@
-"""Hover: shapes, op docs, parameters, blocks and bound names (`agrippa.ide.hover`)."""
+"""Hover: shapes, op docs, parameters, blocks and bound names (`agrippa.ide.hover`); in
+agrippa.toml, its tables' and keys' documentation (`agrippa.ide.toml_hover`)."""
 from __future__ import annotations
 
 import asyncio
@@ -7,6 +8,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from agrippa.ide.hover import hover
+from agrippa.ide.toml_context import is_config
+from agrippa.ide.toml_hover import toml_hover
 
 from ..convert import uri_to_path
 
@@ -30,7 +33,10 @@ def register(server: AgrippaServer) -> None:
     async def on_hover(ls: AgrippaServer, params: lsp.HoverParams) -> lsp.Hover | None:
         path = uri_to_path(params.text_document.uri)
         pos = ls.convert.from_position(path, params.position)
-        got = await asyncio.to_thread(hover, ls.host, path, pos)  # may wait for the symbolic shapes
+        if is_config(path):
+            got = toml_hover(ls.workspace.get_text_document(params.text_document.uri).source, pos)
+        else:
+            got = await asyncio.to_thread(hover, ls.host, path, pos)  # may wait for the symbolic shapes
         if got is None:
             return None
         return lsp.Hover(contents=lsp.MarkupContent(kind=markup_kind(ls), value=got.text),

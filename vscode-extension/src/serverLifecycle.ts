@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { LanguageClientOptions, ServerOptions, State } from 'vscode-languageclient/node';
 
-import { CONFIG, LANGUAGE_ID } from './constants';
+import { CONFIG, DOCUMENT_SELECTOR } from './constants';
 import { checkServerInstalled, ResolvedInterpreter, serverCommand, ServerCheck, shellQuote } from './interpreter';
 import { AgrippaLanguageClient } from './languageClient';
 import { AgrippaProgressFeature, ProgressRouter } from './progressRouter';
@@ -113,10 +113,7 @@ export class ServerManager {
       options: { cwd: folder?.uri.fsPath, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [
-        { scheme: 'file', language: LANGUAGE_ID },
-        { scheme: 'untitled', language: LANGUAGE_ID },
-      ],
+      documentSelector: DOCUMENT_SELECTOR,
       synchronize: { configurationSection: CONFIG },
       // client-side commands the server may put in lenses and code actions (the graph view draws its own lens)
       initializationOptions: { clientCommands: ['agrippa.showExpanded'] },

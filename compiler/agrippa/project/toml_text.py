@@ -3,23 +3,46 @@
 `tomllib` gives values without positions; diagnostics and quick fixes need lines and
 columns. This scanner knows the few forms a project's config uses: `[table]` and
 `[a.b]` headers (with or without a trailing comment) and `key = value` lines.
+
+Lines end at `\r\n`, `\r` or `\n`, as LSP counts them, so a file saved with old Mac
+line endings (`\r` only) has its keys on the right lines; `for_toml` gives the text
+`tomllib` reads (a lone `\r` is a line break to the editor, an error to TOML).
 """
 from __future__ import annotations
 
 import re
 
 from agrippa.base.diagnostics import Position, Range
+from agrippa.base.text import LINE_BREAK
 
 _HEADER = re.compile(r"\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(r"\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+)\s*=\s*")
+_BREAK = re.compile(LINE_BREAK)
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def _unquote(key: str) -> str:
     return key[1:-1] if key[:1] in "\"'" else key
 
 
-def _lines(text: str) -> list[str]:
-    return text.split("\n")
+def split_lines(text: str) -> list[str]:
+    """The lines of `text`, split at `\r\n`, `\r` and `\n` (the line numbers of LSP)."""
+    return _BREAK.split(text)
+
+
+_lines = split_lines
+
+
+def for_toml(text: str) -> str:
+    """`text` with each lone `\r` made a `\n`: what `tomllib` parses. Lines and columns
+    stay those of `text`."""
+    return _LONE_CR.sub("\n", text) if "\r" in text else text
+
+
+def newline_of(text: str | None) -> str:
+    """The line break `text` uses (its first one), `\n` when it has none."""
+    m = _BREAK.search(text or "")
+    return m.group(0) if m else "\n"
 
 
 def table_lines(text: str, table: str) -> tuple[int, int] | None:
@@ -62,23 +85,52 @@ def find_key(text: str, dotted: str) -> tuple[Range, Range] | None:
 def set_key(text: str | None, dotted: str, value: str) -> tuple[Range, str]:
     """The edit (range to replace, new text) that makes `table.key = value` true in `text`:
     the value replaced where the key is written, else the key added at the end of its
-    table, else the table appended (`text` None or empty: a new file)."""
+    table, else the table appended (`text` None or empty: a new file). New lines end as
+    the text's do."""
     *tables, key = dotted.split(".")
     table = ".".join(tables)
+    nl = newline_of(text)
     if not text:
-        return Range.of(0, 0, 0, 0), (f"[{table}]\n" if table else "") + f"{key} = {value}\n"
+        return Range.of(0, 0, 0, 0), (f"[{table}]{nl}" if table else "") + f"{key} = {value}{nl}"
     found = find_key(text, dotted)
     if found is not None:
         return found[1], value
     lines = _lines(text)
+    ends_with_break = text.endswith(("\n", "\r"))
     where = table_lines(text, table)
     if where is not None and where[1] >= 0:
         last = where[1]
-        if last + 1 >= len(lines) or (last + 1 == len(lines) - 1 and lines[-1] == "" and not text.endswith("\n")):
+        if last + 1 >= len(lines) or (last + 1 == len(lines) - 1 and lines[-1] == "" and not ends_with_break):
             end = Position(last, len(lines[last]))
-            return Range(end, end), f"\n{key} = {value}"
+            return Range(end, end), f"{nl}{key} = {value}"
         at = Position(last + 1, 0)
-        return Range(at, at), f"{key} = {value}\n"
+        return Range(at, at), f"{key} = {value}{nl}"
     end = Position(len(lines) - 1, len(lines[-1]))
-    sep = "\n" if text.endswith("\n") else "\n\n"
-    return Range(end, end), f"{sep}[{table}]\n{key} = {value}\n" if table else f"{sep}{key} = {value}\n"
+    sep = nl if ends_with_break else nl * 2
+    return Range(end, end), f"{sep}[{table}]{nl}{key} = {value}{nl}" if table else f"{sep}{key} = {value}{nl}"
+
+
+def table_at(text: str, line: int) -> str:
+    """The table in force on `line` (0-based): the last `[header]` at or above it, "" for the top level."""
+    current = ""
+    for i, line_text in enumerate(_lines(text)):
+        if i > line:
+            break
+        m = _HEADER.match(line_text)
+        if m:
+            current = m.group(1).strip()
+    return current
+
+
+def keys_in(text: str, table: str) -> list[str]:
+    """The keys written in `[table]` ("" for the top level), unquoted, in order."""
+    keys, current = [], ""
+    for line_text in _lines(text):
+        m = _HEADER.match(line_text)
+        if m:
+            current = m.group(1).strip()
+            continue
+        k = _KEY.match(line_text)
+        if k and current == table:
+            keys.append(_unquote(k.group(1)))
+    return keys

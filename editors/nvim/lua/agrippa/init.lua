@@ -348,7 +348,26 @@ function M.attach(bufnr)
   return id
 end
 
+-- agrippa.toml keeps its `toml` filetype; the client attaches to it by name (hover and
+-- completion of its tables and keys, its diagnostics)
+local function attach_config_files()
+  local group = vim.api.nvim_create_augroup('agrippa_toml', { clear = true })
+  vim.api.nvim_create_autocmd({ 'BufRead', 'BufNewFile' }, {
+    group = group,
+    pattern = 'agrippa.toml',
+    callback = function(args)
+      M.attach(args.buf)
+    end,
+  })
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(buf) and vim.fn.fnamemodify(vim.api.nvim_buf_get_name(buf), ':t') == 'agrippa.toml' then
+      M.attach(buf)
+    end
+  end
+end
+
 local function setup_lsp()
+  attach_config_files()
   if has('0.11') and vim.lsp.config and vim.lsp.enable then
     local config = client_config(nil)
     config.root_dir = function(bufnr, on_dir)
