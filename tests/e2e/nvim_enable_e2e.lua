@@ -122,6 +122,26 @@ local ok, err = pcall(function()
   check(text:find("vim.lsp.config('agrippa')", 1, true) ~= nil, ':checkhealth agrippa: the command comes from lsp/agrippa.lua')
   check(text:find('client %d+: agrippa%-lsp') ~= nil, ':checkhealth agrippa: the running client and its server')
 
+  -- 3b) agrippa.toml gets the client (hover on its keys); any other .toml does not
+  local dir = vim.fn.fnamemodify(file, ':p:h')
+  local toml = dir .. '/agrippa.toml'
+  if vim.fn.filereadable(toml) == 0 then
+    vim.fn.writefile({ '[model]', 'opset = 17' }, toml)
+  end
+  vim.fn.writefile({ '[tool]', 'x = 1' }, dir .. '/other.toml')
+  vim.cmd('edit ' .. vim.fn.fnameescape(toml))
+  local tbuf = vim.api.nvim_get_current_buf()
+  check(vim.wait(timeout, function()
+    return clients(tbuf)[1] ~= nil
+  end, 50), 'the client attaches to agrippa.toml (filetype ' .. vim.bo[tbuf].filetype .. ')')
+  vim.cmd('edit ' .. vim.fn.fnameescape(dir .. '/other.toml'))
+  local obuf = vim.api.nvim_get_current_buf()
+  vim.wait(300, function()
+    return clients(obuf)[1] ~= nil
+  end, 50)
+  check(clients(obuf)[1] == nil, 'no client on other.toml')
+  vim.api.nvim_set_current_buf(buf)
+
   -- 4) lspconfig/agrippa.lua has nvim-lspconfig's shape (with a stand-in lspconfig.util)
   local patterns
   package.preload['lspconfig.util'] = function()

@@ -15,10 +15,20 @@
 local ok, interpreter = pcall(require, 'agrippa.interpreter')
 local cmd = ok and interpreter.server_cmd() or { 'python3', '-m', 'agrippa_lsp' }
 
+-- Markup buffers, and agrippa.toml (hover and completion of its keys), which keeps the `toml`
+-- filetype: a root is given to no other .toml buffer, so the client never attaches to those.
+local function root_dir(bufnr, on_dir)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  if vim.bo[bufnr].filetype == 'toml' and vim.fs.basename(name) ~= 'agrippa.toml' then
+    return
+  end
+  on_dir(vim.fs.root(bufnr, { 'agrippa.toml', '.git' }) or vim.fs.dirname(name))
+end
+
 return {
   cmd = cmd,
-  filetypes = { 'agrippa' },
-  root_markers = { 'agrippa.toml', '.git' },
+  filetypes = { 'agrippa', 'toml' },
+  root_dir = root_dir,
   settings = {
     agrippa = {
       bindings = {},

@@ -371,7 +371,10 @@ local function setup_lsp()
   if has('0.11') and vim.lsp.config and vim.lsp.enable then
     local config = client_config(nil)
     config.root_dir = function(bufnr, on_dir)
-      on_dir(M.find_root(bufnr))
+      -- lsp/agrippa.lua lists the `toml` filetype too (for agrippa.toml): no other .toml
+      if vim.bo[bufnr].filetype ~= 'toml' or vim.fs.basename(vim.api.nvim_buf_get_name(bufnr)) == 'agrippa.toml' then
+        on_dir(M.find_root(bufnr))
+      end
     end
     config.filetypes = { NAME }
     vim.lsp.config(NAME, config)
