@@ -205,7 +205,7 @@ def test_sourced_block_mismatch_points_into_the_sourced_file() -> None:
     assert w.file.endswith("layer.agr") and w.severity == Severity.WARNING
     assert w.message == "MatMul: inner dimensions differ: [n, d] × [dw, k] (unless d = dw)"
     assert [(r.message, Path(r.location.file).name) for r in w.related] == [
-        ("the other operand was produced here", "main.agr"), ("sourced here as 'enc'", "main.agr")]
+        ("the other operand was produced here", "main.agr"), ("in enc, sourced at main.agr:9", "main.agr")]
     assert shape(a, "enc$y$1") == "[n, k]"  # one copy of the rep block while its count is unknown
     good = analyze(project, bindings={"n": 2, "d": 4, "dw": 4, "k": 3, "layers": 3})
     assert not shape_diags(good)

@@ -22,14 +22,18 @@ def print_diagnostics(diags: list[Diagnostic], fmt: str = "text", min_severity: 
     if fmt == "json":
         print(_json_with_display(shown))
         return
+    from agrippa.cli_report import diagnostic_text
+
     for d in shown:
-        print(d.to_text(_display(d.file)), file=sys.stderr if d.is_error else sys.stdout)
+        print(diagnostic_text(d, _display), file=sys.stderr if d.is_error else sys.stdout)
 
 
 def _json_with_display(diags: list[Diagnostic]) -> str:
     import json
 
-    return json.dumps([d.to_json(_display(d.file)) for d in diags], indent=2)
+    from agrippa.cli_report import diagnostic_json
+
+    return json.dumps([diagnostic_json(d, _display) for d in diags], indent=2)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

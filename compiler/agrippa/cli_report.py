@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from agrippa.base.diagnostics import Diagnostic, Severity
+from agrippa.base.diagnostics import Diagnostic, Location, RelatedInfo, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
     from agrippa.sema.analysis import Analysis
@@ -110,6 +111,46 @@ def analyze_for_check(args: argparse.Namespace) -> Analysis | None:
 
     return analyze(args.path, bindings=dict(args.bind), index=args.index, profile=args.profile,
                    dynamic=getattr(args, "dynamic", ()) or ())
+
+
+# -- text and JSON ------------------------------------------------------------------------
+def _at_text(loc: Location, display: Callable[[str], str]) -> str:
+    s = loc.range.start
+    return f"{display(loc.file)}:{s.line + 1}:{s.character + 1}"
+
+
+def diagnostic_text(d: Diagnostic, display: Callable[[str], str]) -> str:
+    """`d` as `agrippa check` prints it, the way gcc prints an error in an included file:
+    its instance chains first ("In up_attn, sourced at perceiver.agr:33:10:", innermost
+    first, the outer ones as "   from ..."), then the line itself, then its other related
+    locations as notes."""
+    lines: list[str] = []
+    chains: list[list[RelatedInfo]] = []
+    for r in d.related:
+        if r.instance is None:
+            continue
+        if chains and r.instance.startswith(chains[-1][-1].instance + "$"):
+            chains[-1].append(r)
+        else:
+            chains.append([r])
+    for chain in chains:
+        for k, r in enumerate(reversed(chain)):
+            head = f"In {r.instance}, sourced at" if k == 0 else f"   from {r.instance}, sourced at"
+            lines.append(f"{head} {_at_text(r.location, display)}{':' if k == len(chain) - 1 else ','}")
+    lines.append(d.to_text(display(d.file)))
+    lines.extend(f"{_at_text(r.location, display)}: note: {r.message}" for r in d.related if r.instance is None)
+    return "\n".join(lines)
+
+
+def diagnostic_json(d: Diagnostic, display: Callable[[str], str]) -> dict:
+    """`d` as `agrippa check --format json` gives it: with `related` locations (the
+    instance chain's carry `instance`) when it has some."""
+    out = d.to_json(display(d.file))
+    if d.related:
+        out["related"] = [{"file": display(r.location.file), "range": r.location.range.to_json(),
+                           "message": r.message, **({"instance": r.instance} if r.instance else {})}
+                          for r in d.related]
+    return out
 
 
 # -- SARIF -------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The projects the IDE tests (and the end-to-end LSP tests) open."""
 from __future__ import annotations
 
+from pathlib import Path
+
 TOML = """[bindings]
 batch = 4
 dhidden = 16
@@ -92,3 +94,20 @@ SOURCED_LAYER = """<block title="Layer">
 </block>
 """
 SOURCED_TOML = "[model]\nindex = \"main.agr\"\n\n[bindings]\nbatch = 2\ndmodel = 8\n"
+
+_PERCEIVER = Path(__file__).parents[1] / "data" / "perceiver"
+PERCEIVER = {p.name: p.read_text() for p in sorted(_PERCEIVER.iterdir())}
+"""A PerceiverAR-style project (tests/data/perceiver): attention.agr sourced three times,
+`cross_attn` (latents [8, 64] read inputs [32, 64]), `down_attn` (latents on themselves)
+and `up_attn` (inputs [32, 64] read latents [8, 64]); its `scores` are [8, 32], [8, 8]
+and [32, 8]."""
+
+
+def perceiver_swapped() -> dict[str, str]:
+    """The project with `up_attn`'s q_in and kv_in swapped where the parent feeds them."""
+    text = PERCEIVER["perceiver.agr"]
+    for old, new in (("inputs", "down_attn$y"), ("down_attn$y", "inputs")):
+        kind = "q_in" if old == "inputs" else "kv_in"
+        text = text.replace(f'<input src="{old}" /><output name="up_attn${kind}"',
+                            f'<input src="{new}" /><output name="up_attn${kind}"')
+    return dict(PERCEIVER, **{"perceiver.agr": text})

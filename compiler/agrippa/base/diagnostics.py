@@ -61,6 +61,7 @@ class Location:
 class RelatedInfo:
     location: Location
     message: str
+    instance: str | None = None  # set on a sourcing tag of the diagnostic's instance chain: that instance's name
 
 
 @dataclass(frozen=True, slots=True)

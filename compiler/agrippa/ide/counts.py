@@ -49,29 +49,42 @@ def simplify(n: Any) -> Any:
         return n
 
 
-def _within(el: Element | None, block: Element) -> bool:
-    while el is not None:
-        if el is block:
-            return True
-        el = el.parent
-    return False
+def _add(a: Any, b: Any) -> Any:
+    return None if a is None or b is None else a + b
 
 
-def block_params(graph: Graph, block: Element) -> Any:
-    """Parameters made under `block` (every copy; shared ones once); symbolic when unknown."""
-    out: Any = 0
+def block_counts(graph: Graph) -> dict[Element, tuple[Any, Any]]:
+    """Each block element → (trainable, frozen) parameter counts made under it, in one pass:
+    every copy, a shared parameter once (wherever it is declared again), a frozen one
+    apart. A non-shared parameter made in a copy whose count is symbolic stands for that
+    many copies; a shared one stays one parameter. The code lenses, the hover and the
+    graph view all count with this, so their figures agree."""
+    out: dict[Element, tuple[Any, Any]] = {}
     for p in graph.params.values():
-        for origin in p.declarations:
-            frames = [f for f in origin.chain if _within(f.element, block)]
-            if not (frames or _within(origin.element, block)):
-                continue
-            n = element_count(p.dims)
-            if n is None:
-                return None
-            for f in origin.chain:  # a symbolic copy count stands for the copies not made
-                c = graph.copies.get(f.element)
-                if f.kind != "source" and c is not None and not isinstance(c, int):
-                    n = n * c
-            out = out + n
-            break
+        n = element_count(p.dims)
+        blocks: dict[Element, None] = {}
+        for k, origin in enumerate(p.declarations):
+            if k == 0 and not p.shared and n is not None:
+                for f in origin.chain:  # a symbolic copy count stands for the copies not made
+                    c = graph.copies.get(f.element)
+                    if f.kind != "source" and c is not None and not isinstance(c, int):
+                        n = n * c
+            for el in (origin.element, *(f.element for f in origin.chain)):
+                e: Element | None = el
+                while e is not None:
+                    if e.tag == "block":
+                        blocks[e] = None
+                    e = e.parent
+        for b in blocks:
+            t, f = out.get(b, (0, 0))
+            out[b] = (t, _add(f, n)) if p.frozen else (_add(t, n), f)
     return out
+
+
+def count_title(trainable: Any, frozen: Any) -> str:
+    """`4,097 parameters (1 frozen)`: every parameter, the frozen ones said apart."""
+    whole = _add(trainable, frozen)
+    text = f"{count_text(whole)} parameters" if whole is not None else "unknown number of parameters"
+    if frozen not in (0, None):
+        text += f" ({count_text(frozen)} frozen)"
+    return text

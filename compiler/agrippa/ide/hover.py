@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 
 from agrippa.base.diagnostics import Position, Range
 from agrippa.sema.analysis import Analysis
-from agrippa.sema.ir import Graph, Param, Tensor
+from agrippa.sema.ir import Graph, Instance, Param, Tensor
 from agrippa.sema.shapes.dims import format_dim, format_shape
 from agrippa.syntax import Element, SourceFile
 
 from . import locate as L
-from .counts import block_params, count_text, element_count, simplify, total
+from .counts import block_counts, count_text, count_title, element_count, simplify, total
 from .host import AnalysisHost
 from .index import tensor_shape
+from .instances import by_instance, labelled
 
 MAX_NAMES = 4  # ONNX names listed before eliding the middle
 SYMBOLIC_WAIT_NODES = 2_000  # larger models get their symbolic shapes in the background
@@ -105,14 +106,16 @@ def tensor_hover(ctx: Context, el: Element) -> str | None:
     sym = ctx.symbolic
     sym_tensors = sym.element_tensors.get(el, []) if sym is not None else []
     sym_copies = [t for t in sym_tensors if t.kind != "concat"] or sym_tensors
-    shape = shapes_text(copies)
-    sym_shape = shapes_text(sym_copies[:1]) if sym_copies else None
-    row = f"shape {shape}"
-    if sym_shape and sym_shape != shape and "?" not in sym_shape:
-        row += f" = {sym_shape}"
-    lines.append(row)
+    groups = by_instance(ctx.graph, ctx.sf.path, copies)  # a file sourced several times: per instance
+    if groups:
+        sym_groups = dict(by_instance(sym, ctx.sf.path, sym_copies) or []) if sym is not None else {}
+        lines.append("shape " + labelled([(n, _shape_row(ts, sym_groups.get(n, [])[:1])) for n, ts in groups]))
+        lines.append(f"in {len(groups)} instances: {names_text([n for n, _ in groups])}")
+    else:
+        lines.append(f"shape {_shape_row(copies, sym_copies[:1])}")
     note = _copies_note(ctx, el)
-    if len(copies) > 1:
+    per_copy = max(len(ts) for _, ts in groups) if groups else len(copies)
+    if per_copy > 1:
         lines.append(f"{len(copies)} copies (rep/stretch)")
     elif note:
         lines.append(f"one copy per repetition: × {note} copies")
@@ -132,6 +135,15 @@ def tensor_hover(ctx: Context, el: Element) -> str | None:
     names = [x.name for x in copies]
     lines.append(f"ONNX name {names_text(names)}")
     return "\n\n".join(lines)
+
+
+def _shape_row(copies: list[Tensor], sym: list[Tensor]) -> str:
+    """`[4, 16]`, with the same in the user's names when they differ: `[4, 16]` = `[batch, d]`."""
+    shape = shapes_text(copies)
+    sym_shape = shapes_text(sym) if sym else None
+    if sym_shape and sym_shape != shape and "?" not in sym_shape:
+        return f"{shape} = {sym_shape}"
+    return shape
 
 
 def _made_by(ctx: Context, t: Tensor) -> str:
@@ -172,7 +184,7 @@ def params_hover(ctx: Context, el: Element) -> str | None:
     lines.append(row)
     each = element_count(p.dims)
     every = total([element_count(q.dims) for q in params])
-    count = f"{count_text(each)} parameters"
+    count = f"{count_text(each)} {'frozen ' if p.frozen else ''}parameters"
     if len(params) > 1:
         count += f" each, {count_text(every)} in all ({len(params)} copies)"
     lines.append(count)
@@ -184,15 +196,38 @@ def params_hover(ctx: Context, el: Element) -> str | None:
 
 
 def _ends_text(ctx: Context, el: Element, tag: str) -> list[str]:
+    """A block's imports or exports with their shapes: what the first copy reads, what the
+    last one hands out; in a file sourced several times, per instance."""
     out = []
     for c in el.children:
         if c.tag != tag or not c.get("from"):
             continue
         ts = ctx.graph.element_tensors.get(c, [])
-        concat = [t for t in ts if t.kind == "concat"]
-        t = concat[-1] if concat else (ts[-1] if tag == "export" and ts else (ts[0] if ts else None))
-        out.append(f"- `{c.get('from')}` `{format_shape(tensor_shape(t), unknown='?') if t else '?'}`")
+        groups = by_instance(ctx.graph, ctx.sf.path, ts) or [("", ts)]
+        texts = [(name, f"`{format_shape(tensor_shape(t), unknown='?')}`" if (t := _end(g, tag)) else "`?`")
+                 for name, g in groups]
+        out.append(f"- `{c.get('from')}` {labelled(texts)}")
     return out
+
+
+def _end(ts: list[Tensor], tag: str) -> Tensor | None:
+    concat = [t for t in ts if t.kind == "concat"]
+    return concat[-1] if concat else (ts[-1] if tag == "export" and ts else (ts[0] if ts else None))
+
+
+def _instance_ends(ctx: Context, tag_el: Element, insts: list[Instance], tag: str) -> list[str]:
+    """A sourced-block tag's imports or exports with the shapes of its own instances: one
+    shape, or one per instance when its file is itself sourced several times."""
+    sym = ctx.symbolic
+    sym_insts = {i.chain: i for i in sym.instances.get(tag_el, [])} if sym is not None else {}
+    rows: dict[str, list[tuple[str, str]]] = {}
+    for inst in insts:
+        sym_ends = dict(getattr(sym_insts.get(inst.chain), tag + "s", None) or [])
+        for end_el, t in getattr(inst, tag + "s"):
+            st = sym_ends.get(end_el)
+            text = _shape_row([t], [st] if st is not None else []) if t is not None else "`?`"
+            rows.setdefault(end_el.get("from") or "?", []).append((inst.name, text))
+    return [f"- `{name}` {labelled(texts)}" for name, texts in rows.items()]
 
 
 def block_hover(ctx: Context, el: Element) -> str | None:
@@ -209,17 +244,19 @@ def block_hover(ctx: Context, el: Element) -> str | None:
         if kind in body.attrs:
             n = ctx.graph.copies.get(body)
             lines.append(f"{kind} × {format_dim(n) if n is not None else body.get(kind)}")
+    insts = ctx.graph.instances.get(el)
     for tag, label in (("import", "imports"), ("export", "exports")):
-        rows = _ends_text(ctx, body, tag)
+        rows = _instance_ends(ctx, el, insts, tag) if insts else _ends_text(ctx, body, tag)
         if rows:
             lines.append(f"{label}:\n" + "\n".join(rows))
-    n = block_params(ctx.graph, el)
-    row = f"{count_text(n) if n is not None else 'unknown number of'} parameters"
+    t, f = block_counts(ctx.graph).get(el, (0, 0))
+    row = count_title(t, f)  # as the code lens says it
     sym = ctx.symbolic
     if sym is not None:
-        sn = block_params(sym, el)
-        if sn is not None and not isinstance(sn, int):
-            row += f" = {count_text(simplify(sn))}"
+        st, sf = block_counts(sym).get(el, (0, 0))
+        whole = None if st is None or sf is None else st + sf
+        if whole is not None and not isinstance(whole, int):
+            row += f" = {count_text(simplify(whole))}"
     lines.append(row)
     return "\n\n".join(lines)
 

@@ -12,11 +12,10 @@ from typing import Any
 
 from agrippa.base.diagnostics import Range
 from agrippa.sema.analysis import Analysis
-from agrippa.sema.ir import Graph
 from agrippa.sema.shapes.dims import format_dim
-from agrippa.syntax import Element
 
-from .counts import count_text, element_count
+from .counts import block_counts, element_count
+from .counts import count_title as _count_title
 from .host import AnalysisHost
 
 TRAIN, COMPILE, GRAPH = "train", "compile", "graph"
@@ -31,38 +30,6 @@ class Lens:
 
 def _add(a: Any, b: Any) -> Any:
     return None if a is None or b is None else a + b
-
-
-def block_counts(graph: Graph) -> dict[Element, tuple[Any, Any]]:
-    """Each block element → (trainable, frozen) parameter counts made under it, in one pass."""
-    out: dict[Element, tuple[Any, Any]] = {}
-    for p in graph.params.values():
-        n = element_count(p.dims)
-        blocks: dict[Element, None] = {}
-        for origin in p.declarations:
-            for f in origin.chain:
-                c = graph.copies.get(f.element)
-                if n is not None and f.kind != "source" and c is not None and not isinstance(c, int):
-                    n = n * c  # a symbolic copy count stands for the copies not made
-            starts = [origin.element, *(f.element for f in origin.chain)]
-            for el in starts:
-                e: Element | None = el
-                while e is not None:
-                    if e.tag == "block":
-                        blocks[e] = None
-                    e = e.parent
-        for b in blocks:
-            t, f = out.get(b, (0, 0))
-            out[b] = (t, _add(f, n)) if p.frozen else (_add(t, n), f)
-    return out
-
-
-def _count_title(trainable: Any, frozen: Any) -> str:
-    total = _add(trainable, frozen)
-    text = f"{count_text(total)} parameters" if total is not None else "unknown number of parameters"
-    if frozen not in (0, None):
-        text += f" ({count_text(frozen)} frozen)"
-    return text
 
 
 def _lenses(analysis: Analysis, path: str, graph_view: bool) -> list[Lens]:

@@ -138,7 +138,10 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
     stop_if_cancelled()
     if schema:
         diags.extend(validate_files(graph.files.values(), verdicts))
-    result.diagnostics = cap_per_file(_dedupe(diags))  # floods: merged and counted per file
+    from agrippa.sema.expand.instances import blame_tags, name_instances
+
+    diags.extend(blame_tags(graph, diags))  # shape errors caused by what a tag passes in, at the tag too
+    result.diagnostics = cap_per_file(_dedupe(name_instances(graph, diags)))  # floods: merged and counted per file
     return result
 
 

@@ -6,10 +6,12 @@ navigation point back into the user's files. Nothing downstream re-reads XML.
 """
 from __future__ import annotations
 
+import os
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from agrippa.base.diagnostics import Location, RelatedInfo
 from agrippa.project.config import DEFAULT_OPSET
 from agrippa.sema.inits import DEFAULT_INIT
 from agrippa.syntax.tree import Element, SourceFile
@@ -32,8 +34,6 @@ def copies_label(chain: tuple[Frame, ...]) -> str | None:
     """What the copies an element is made in are copies of: the outermost rep/stretch block
     of `chain` ("block 'layers'"), else its sourced-block instance ("'enc' (enc.agr)");
     the same for every copy, so a diagnostic repeated by copies says it once."""
-    import os
-
     for f in chain:
         if f.kind in ("rep", "stretch"):
             title = f.element.get("title")
@@ -45,6 +45,26 @@ def copies_label(chain: tuple[Frame, ...]) -> str | None:
         if f.kind == "source":
             return f"'{f.element.get('name')}' ({f.element.get('src')})"
     return None
+
+
+def instance_name(chain: tuple[Frame, ...]) -> str | None:
+    """The sourced-block instance `chain` is inside, by its prefix (`enc$attn`), or None."""
+    names = [f.element.get("name") or "?" for f in chain if f.kind == "source"]
+    return "$".join(names) if names else None
+
+
+def source_related(chain: tuple[Frame, ...]) -> tuple[RelatedInfo, ...]:
+    """The sourced-block tags `chain` went through, outermost first, each as related
+    information at the tag: "in up_attn, sourced at perceiver.agr:175"."""
+    out, names = [], []
+    for f in chain:
+        if f.kind == "source":
+            names.append(f.element.get("name") or "?")
+            line = f.element.tag_range.start.line + 1
+            name = "$".join(names)
+            out.append(RelatedInfo(Location(f.file, f.element.tag_range),
+                                   f"in {name}, sourced at {os.path.basename(f.file)}:{line}", name))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +156,25 @@ class Constant:
     origin: Origin
 
 
+@dataclass(eq=False, slots=True)
+class Instance:
+    """One expansion of a sourced file: the tag that sourced it, reached through `chain`
+    (which ends with the tag's own frame), and the tensors its root imports and exports
+    stood for there (None: not defined)."""
+
+    tag: Element  # the <block src=... name=...> tag
+    file: str  # the file holding the tag
+    path: str  # the sourced file
+    chain: tuple[Frame, ...]
+    imports: list[tuple[Element, Tensor | None]] = field(default_factory=list)
+    exports: list[tuple[Element, Tensor | None]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """Its prefix without the last `$`: `up_attn`, `enc$attn` when nested."""
+        return instance_name(self.chain) or "?"
+
+
 @dataclass(eq=False)
 class Graph:
     """A whole expanded model."""
@@ -163,6 +202,12 @@ class Graph:
     copies: dict[Element, Any] = field(default_factory=dict)
     # sourced block tag -> the file it sources
     sourced: dict[Element, str] = field(default_factory=dict)
+    # sourced block tag -> its instances (several when the tag's own file is sourced or copied several times)
+    instances: dict[Element, list[Instance]] = field(default_factory=dict)
+
+    def instances_of(self, path: str) -> list[Instance]:
+        """The instances of sourced file `path`, in expansion order."""
+        return [i for insts in self.instances.values() for i in insts if i.path == path]
 
     def add_tensor(self, t: Tensor, element: Element | None = None) -> Tensor:
         self.tensors[t.name] = t

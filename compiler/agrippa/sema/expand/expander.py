@@ -26,7 +26,7 @@ from agrippa.sema.expand.definitions import MAX_NODES, Definitions
 from agrippa.sema.expand.nodes import NodeBuilder
 from agrippa.sema.expand.reader import MAX_COPIES, AttrReader
 from agrippa.sema.expand.scope import Budget, Reporter, Scope
-from agrippa.sema.ir import Frame, Graph, Node, Tensor, Use
+from agrippa.sema.ir import Frame, Graph, Instance, Node, Tensor, Use
 from agrippa.sema.values import ValueError_, evaluate
 from agrippa.syntax.parser import parse
 from agrippa.syntax.tree import Element, SourceFile
@@ -341,6 +341,9 @@ class Expander:
             return
         sub = Scope(sf, scope.prefix + name + "$", scope.chain + (Frame("source", el, scope.file.path),),
                     scope.files + (path,))
+        inst = Instance(el, scope.file.path, path, sub.chain)
+        self.graph.instances.setdefault(el, []).append(inst)
+        inst.imports = self._ends(sub, sf.root, "import")
         if sf.root.tag == "model":
             self.model(sub, sf.root, index=False)
         elif sf.root.tag == "block":
@@ -348,6 +351,18 @@ class Expander:
         else:
             error(sub, sf.root.tag_range, "bad-root",
                   f"a sourced file's root must be <model> or <block>, not <{sf.root.tag}>")
+        inst.exports = self._ends(sub, sf.root, "export")
+
+    def _ends(self, scope: Scope, root: Element, tag: str) -> list[tuple[Element, Tensor | None]]:
+        """What the root's <import>s (before the walk) or <export>s (after it) stand for in
+        the instance `scope` is in."""
+        out = []
+        for c in root.children:
+            name = c.get("from") if c.tag == tag else None
+            if name:
+                onnx = self.defs.current.get(scope.prefix + name)
+                out.append((c, self.graph.tensors.get(onnx) if onnx is not None else None))
+        return out
 
 
 def expand(index_path: str, options: Options, files: dict[str, SourceFile] | None = None) -> tuple[Graph, list[Diagnostic]]:

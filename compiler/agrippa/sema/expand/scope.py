@@ -7,19 +7,18 @@ counted), with the sourcing chain as related information.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agrippa.base.diagnostics import (
     MAX_PER_FILE,
     SUMMARY_CODE,
     ZERO_RANGE,
     Diagnostic,
-    Location,
     Range,
     RelatedInfo,
     Severity,
 )
-from agrippa.sema.ir import Frame, Origin, copies_label
+from agrippa.sema.ir import Frame, Origin, copies_label, source_related
 from agrippa.syntax.tree import Element, SourceFile
 
 
@@ -40,6 +39,7 @@ class Scope:
         return Origin(self.file.path, el, self.chain)
 
 
+MAX_RELATED = 16  # related locations of one diagnostic met in several instances
 MAX_REPORTED = 5 * MAX_PER_FILE  # per file; past it a flood is only counted (the analysis lists fewer)
 
 
@@ -49,6 +49,8 @@ class Reporter:
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
         self._seen: dict[tuple, Diagnostic] = {}  # each kept diagnostic; repeats counted in data["copies"]
+        self._pos: dict[tuple, int] = {}  # where each kept diagnostic is in `diagnostics`
+        self._labels: dict[tuple, list] = {}  # what the copies of a repeated one are copies of
         self._per_file: dict[str, int] = {}
         self._summaries: dict[str, Diagnostic] = {}
 
@@ -77,20 +79,34 @@ class Reporter:
         seen = self._seen.get(key)
         if seen is not None:  # the same mistake in another copy: counted (analysis.py says how many)
             seen.data["copies"] = seen.data.get("copies", 1) + 1
+            if scope is not None and scope.prefix:  # another instance of a sourced file: named too
+                self._another_instance(key, seen, scope)
             return
         if self.saturated(file):
             return self.drop(file)
         self._per_file[file] = self._per_file.get(file, 0) + 1
         if scope is not None:
-            related = related + tuple(
-                RelatedInfo(Location(f.file, f.element.tag_range), f"sourced here as '{f.element.get('name')}'")
-                for f in scope.chain if f.kind == "source")
+            related = related + source_related(scope.chain)
         d = Diagnostic(file, rng, severity, code, message, related, **kw)
         label = copies_label(scope.chain) if scope is not None else None
         if label is not None:
             d.data["copies_of"] = label
         self._seen[key] = d
+        self._pos[key] = len(self.diagnostics)
         self.diagnostics.append(d)
+
+    def _another_instance(self, key: tuple, seen: Diagnostic, scope: Scope) -> None:
+        """`seen` met again in another sourced-block instance: its chain joins the related
+        information, and its name the labels the count is said with (analysis._dedupe)."""
+        more = [r for r in source_related(scope.chain) if r not in seen.related]
+        if more and len(seen.related) < MAX_RELATED:
+            d = self._seen[key] = replace(seen, related=seen.related + tuple(more))
+            self.diagnostics[self._pos[key]] = d
+        label = copies_label(scope.chain)
+        labels = self._labels.setdefault(key, [seen.data.get("copies_of")])
+        if label is not None and label not in labels and len(labels) <= 3:
+            labels.append(label)
+            seen.data["copies_of"] = ", ".join(x for x in labels[:3] if x) + (", …" if len(labels) > 3 else "")
 
     def error(self, scope: Scope, rng: Range, code: str, message: str, **kw) -> None:
         self.report(scope, scope.file.path, rng, Severity.ERROR, code, message, **kw)
