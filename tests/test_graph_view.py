@@ -3,7 +3,9 @@ playwright-core, installed by scripts/setup_editors.sh) opens it from disk and
 graph-view/test/drive.js checks it as a user would: the number of top-level groups, a rep
 group expanded shows its copies, a copy opened shows its nodes and shape-labelled edges,
 double-click drills in and the breadcrumb comes back, search finds a node and the sidebar
-shows it, SVG and PNG export, and no network request at all.
+shows it, SVG and PNG export, and no network request at all. The incremental layout: one block
+expanded lays out that block alone, collapsing restores from the cache, an updated graph
+relayouts only the levels that changed.
 
 Screenshots: artifacts/graph/ (the GPT example collapsed and with one layer expanded).
 """
@@ -74,6 +76,42 @@ def test_html_in_chromium(example, profile, top, search, tmp_path):
     assert r.returncode == 0 and "RESULT PASS" in r.stdout, r.stdout + r.stderr
     assert (ARTIFACTS / f"{example}-collapsed.png").exists()
     assert (ARTIFACTS / f"{example}-layer-expanded.png").exists()
+
+
+INCREMENTAL = [  # a model, its profile, whether its top level is large enough to make room
+    ("gpt", "full", False),
+    ("generated", None, True),
+]
+
+
+@pytest.mark.parametrize(("example", "profile", "room"), INCREMENTAL, ids=[c[0] for c in INCREMENTAL])
+def test_incremental_layout(example, profile, room, tmp_path):
+    """Expanding one block lays out that block alone (plus placing it in the top level), collapsing
+    restores the earlier layout from the cache, and an updated graph relayouts only what changed:
+    an attribute edit nothing, a renamed node its own block (the other open block is cached)."""
+    missing = browser_missing()
+    if missing:
+        pytest.skip(missing)
+    from agrippa.cli import main
+    from agrippa.cli_graph import bundle_text
+
+    if bundle_text() is None:
+        pytest.fail("the graph view is not built: cd graph-view && npm ci && npm run build")
+    if example == "generated":  # about 70 top-level blocks of 10 nodes (bench/gen_large.py)
+        sys.path.insert(0, str(REPO / "bench"))
+        from gen_large import large_model
+
+        project = tmp_path / "large"
+        project.mkdir()
+        (project / "large.agr").write_text(large_model(3000))
+        (project / "agrippa.toml").write_text("[bindings]\nn = 4\nd = 16\n")
+    else:
+        project = REPO / "examples" / example
+    html = tmp_path / f"{example}.html"
+    assert main(["view", str(project), "-o", str(html), *(["--profile", profile] if profile else [])]) == 0
+    r = drive("incremental", html, {"room": room})
+    print(r.stdout, r.stderr)
+    assert r.returncode == 0 and "RESULT PASS" in r.stdout, r.stdout + r.stderr
 
 
 NVIM_SCRIPT = r"""

@@ -1,7 +1,7 @@
 // The graph view: toolbar (breadcrumb, shapes, search, export), canvas and sidebar, and the
 // messages to and from a host (the VS Code webview) when there is one.
 import { svgText, pngBlob, download } from './export';
-import { Item, Layout, layout, representative, ViewState } from './layout';
+import { Item, Layout, layout, representative, ViewState, warmLevels } from './layout';
 import { Diag, formatCount, Index, ModelGraph } from './model';
 import { Canvas } from './render';
 import { countNodes, groupHtml, nodeHtml, tensorHtml } from './sidebar';
@@ -129,12 +129,19 @@ export class GraphApp {
       const g = this.ix.graph;
       this.status.textContent = `${countNodes(this.state.root)} nodes · ${formatCount(g.params)} params` +
         (g.frozen ? ` (+${formatCount(g.frozen)} frozen)` : '') +
-        ` · ${lay.items.length} shown · layout ${Math.round(lay.ms)} ms, draw ${Math.round(performance.now() - t)} ms`;
+        ` · ${lay.items.length} shown · layout ${Math.round(lay.ms)} ms (${lay.stats.elk.length} by elk), ` +
+        `draw ${Math.round(performance.now() - t)} ms`;
       const w = window as unknown as { agrippaGraphFirstDraw?: number };
       if (w.agrippaGraphFirstDraw === undefined) {  // ms since navigation: parse, layout and draw
         requestAnimationFrame(() => { w.agrippaGraphFirstDraw = performance.now(); });
+        setTimeout(warmLevels, 50);
       }
     }).catch((e) => { this.status.textContent = 'layout failed: ' + e; });
+    return this.pending;
+  }
+
+  /** Resolves once the layouts asked for so far are drawn. */
+  idle(): Promise<void> {
     return this.pending;
   }
 

@@ -1,10 +1,13 @@
 // The visible part of the graph (the current group, expanded groups open, the rest folded into
-// boxes) as an ELK compound graph, laid out by elkjs's layered algorithm. Only what is visible is
-// laid out: a folded group is one box, whatever it holds.
-import ELK from 'elkjs/lib/elk-api.js';
-import ELK_WORKER from 'elkjs/lib/elk-worker.min.js?text';
-
+// boxes), laid out level by level: the current group and each open group inside it is one elkjs
+// layered layout of its own (levels.ts), innermost first, an open group being a fixed-size box in
+// the level around it. Only what is visible is laid out (a folded group is one box, whatever it
+// holds), and a level whose content did not change comes from the cache: opening one block lays
+// out that block, then places it in the level around it.
+import { LevelInput, LevelResult, LevelStats, P, layoutLevel } from './levels';
 import { GNode, Group, Index, shapeText } from './model';
+
+export { warmUp, warmLevels, clearLayoutCache } from './levels';
 
 export type ItemKind = 'node' | 'group' | 'input' | 'output';
 
@@ -13,56 +16,16 @@ export interface Item {
   expanded?: boolean; group?: Group; node?: GNode; tensor?: string; depth: number;
 }
 export interface Edge {
-  id: string; source: string; target: string; tensors: string[]; label: string;
-  points: { x: number; y: number }[]; labelPos?: { x: number; y: number; width: number }; mismatch: boolean;
+  id: string; source: string; target: string; tensors: string[]; label: string; arrow: boolean;
+  points: P[]; labelPos?: { x: number; y: number; width: number }; mismatch: boolean;
 }
-export interface Layout { items: Item[]; edges: Edge[]; width: number; height: number; ms: number }
+/** `stats`: the levels this layout took from elkjs, made room in, or found in the cache. */
+export interface Layout { items: Item[]; edges: Edge[]; width: number; height: number; ms: number; stats: LevelStats }
 
 export interface ViewState { root: Group; expanded: Set<string>; symbolic: boolean }
 
 const CHAR = 7;
-const HEADER = 34;
-const LARGE = 150; // visible items above which the layout trades some polish for speed
-
-interface ElkNode {
-  id: string; width?: number; height?: number; x?: number; y?: number; children?: ElkNode[];
-  edges?: ElkEdge[]; layoutOptions?: Record<string, string>; labels?: unknown[];
-}
-interface ElkEdge {
-  id: string; sources: string[]; targets: string[];
-  labels?: { text: string; width: number; height: number; x?: number; y?: number }[];
-  sections?: { startPoint: P; endPoint: P; bendPoints?: P[] }[];
-}
-interface P { x: number; y: number }
-
-/** elkjs runs in a Web Worker made from its inlined source (a blob: URL: nothing is fetched),
- *  so compiling its 1.6 MB happens off the page's thread; where workers are refused, in the
- *  page (elkjs's own fallback). */
-function elkWorker(): Worker {
-  try {
-    const url = URL.createObjectURL(new Blob([ELK_WORKER], { type: 'text/javascript' }));
-    return new Worker(url);
-  } catch {
-    const m: { exports: { default?: new () => Worker } } = { exports: {} };
-    new Function('module', 'exports', ELK_WORKER)(m, m.exports);
-    return new m.exports.default!();
-  }
-}
-
-let elkInstance: InstanceType<typeof ELK> | undefined;
-function getElk(): InstanceType<typeof ELK> {
-  elkInstance ??= new ELK({ workerFactory: elkWorker });
-  return elkInstance;
-}
-
-/** Start elkjs (compile its worker) before the first layout is asked for. */
-export function warmUp(): void {
-  try {
-    getElk();
-  } catch (e) {
-    console.error('agrippa graph: elkjs did not start', e);  // the first layout reports it
-  }
-}
+const ROOT = 'root';
 
 export function nodeSize(n: GNode): [number, number] {
   const chars = Math.max(n.title.length, n.op.length + 2);
@@ -88,57 +51,95 @@ export function representative(ix: Index, state: ViewState, nodeId: string): str
   return 'n:' + nodeId;
 }
 
-export async function layout(ix: Index, state: ViewState): Promise<Layout> {
-  const t0 = performance.now();
-  const parent = new Map<string, string>(); // visible item -> containing elk node id
+/** An edge piece inside one level: between members, a member's port, or the level's own port. */
+interface Seg { from: string; to: string; tensors: string[]; mismatch: boolean; labelled: boolean }
+interface Level { id: string; members: string[]; ports: Map<string, 'NORTH' | 'SOUTH'>; segs: Map<string, Seg> }
+
+/** The visible items, grouped by level, and the edges between them cut at group borders. */
+function visible(ix: Index, state: ViewState) {
   const items = new Map<string, Item>();
-  const build = (g: Group, elkId: string, depth: number): ElkNode[] => {
-    const out: ElkNode[] = [];
+  const parent = new Map<string, string>(); // item -> its level
+  const levels = new Map<string, Level>();
+  const level = (id: string): Level => {
+    let l = levels.get(id);
+    if (!l) levels.set(id, l = { id, members: [], ports: new Map(), segs: new Map() });
+    return l;
+  };
+  const add = (it: Item, lvl: string) => {
+    items.set(it.id, it);
+    parent.set(it.id, lvl);
+    level(lvl).members.push(it.id);
+  };
+  const build = (g: Group, lvl: string, depth: number) => {
+    level(lvl);
     for (const c of g.children) {
       const id = 'g:' + c.id;
-      parent.set(id, elkId);
       const open = state.expanded.has(c.id);
-      items.set(id, { id, kind: 'group', group: c, expanded: open, x: 0, y: 0, width: 0, height: 0, depth });
-      if (open) {
-        out.push({ id, children: build(c, id, depth + 1), layoutOptions: {
-          'elk.padding': `[top=${HEADER},left=12,bottom=12,right=12]` } });
-      } else {
-        const [w, h] = groupSize(c);
-        out.push({ id, width: w, height: h });
-      }
+      const [w, h] = groupSize(c);
+      add({ id, kind: 'group', group: c, expanded: open, x: 0, y: 0, width: w, height: h, depth }, lvl);
+      if (open) build(c, id, depth + 1);
     }
     for (const n of g.nodes) {
-      const id = 'n:' + n.id;
-      parent.set(id, elkId);
       const [w, h] = nodeSize(n);
-      items.set(id, { id, kind: 'node', node: n, x: 0, y: 0, width: w, height: h, depth });
-      out.push({ id, width: w, height: h });
+      add({ id: 'n:' + n.id, kind: 'node', node: n, x: 0, y: 0, width: w, height: h, depth }, lvl);
     }
-    return out;
   };
-  const children = build(state.root, 'root', 0);
-  const graph = ix.graph;
-  const edges = new Map<string, { source: string; target: string; tensors: string[]; mismatch: boolean }>();
-  const addEdge = (source: string, target: string, tensor: string, mismatch: boolean) => {
-    if (source === target) return;
-    const key = source + '\u0000' + target;
-    const e = edges.get(key);
-    if (e) {
-      if (!e.tensors.includes(tensor)) e.tensors.push(tensor);
-      e.mismatch = e.mismatch || mismatch;
-    } else edges.set(key, { source, target, tensors: [tensor], mismatch });
-  };
+  build(state.root, ROOT, 0);
   const pseudo = (kind: 'input' | 'output', tensor: string): string => {
     const id = (kind === 'input' ? 'i:' : 'o:') + tensor;
     if (!items.has(id)) {
       const w = Math.min(Math.max(70, tensor.length * CHAR + 20), 240);
-      items.set(id, { id, kind, tensor, x: 0, y: 0, width: w, height: 26, depth: 0 });
-      parent.set(id, 'root');
-      children.push({ id, width: w, height: 26 });
+      add({ id, kind, tensor, x: 0, y: 0, width: w, height: 26, depth: 0 }, ROOT);
     }
     return id;
   };
-  const isRootView = state.root === graph.root;
+  const chain = (id: string): string[] => {
+    const out: string[] = [];
+    for (let cur = parent.get(id); cur; cur = cur === ROOT ? undefined : parent.get(cur)) out.push(cur);
+    return out;
+  };
+  const seg = (lvl: string, from: string, to: string, tensor: string, mismatch: boolean, labelled: boolean) => {
+    const segs = level(lvl).segs;
+    const key = from + '\u0000' + to;
+    const s = segs.get(key);
+    if (!s) segs.set(key, { from, to, tensors: [tensor], mismatch, labelled });
+    else {
+      if (!s.tensors.includes(tensor)) s.tensors.push(tensor);
+      s.mismatch ||= mismatch;
+    }
+  };
+  const seen = new Set<string>();
+  // an edge from item s to item t: out through the ports of the open groups around s, across
+  // their lowest common level, in through the ports of the open groups around t (a port per
+  // tensor: its id stays when an edit changes the tensor's producer)
+  const addEdge = (s: string, t: string, tensor: string, mismatch: boolean) => {
+    if (s === t) return;
+    const k = s + '\u0000' + t + '\u0000' + tensor;
+    if (seen.has(k)) return;
+    seen.add(k);
+    const up = chain(s);
+    const down = chain(t);
+    const common = new Set(down);
+    const lca = up.find((l) => common.has(l)) ?? ROOT;
+    let a = s;
+    for (const l of up) {
+      if (l === lca) break;
+      const port = `${l}\u0000out\u0000${tensor}`;
+      level(l).ports.set(port, 'SOUTH');
+      seg(l, a, port, tensor, mismatch, false);
+      a = port;
+    }
+    let b = t;
+    for (const l of down) {
+      if (l === lca) break;
+      const port = `${l}\u0000in\u0000${tensor}`;
+      level(l).ports.set(port, 'NORTH');
+      seg(l, port, b, tensor, mismatch, false);
+      b = port;
+    }
+    seg(lca, a, b, tensor, mismatch, true);
+  };
+  const graph = ix.graph;
   for (const n of ix.nodes.values()) {
     const target = representative(ix, state, n.id);
     for (const t of n.inputs) {
@@ -148,89 +149,79 @@ export async function layout(ix: Index, state: ViewState): Promise<Layout> {
       const mismatch = !!n.mismatch?.includes(t);
       if (target === null) {
         if (src !== null) addEdge(src, pseudo('output', t), t, mismatch); // read outside the current group
-        continue;
-      }
-      if (src === null) {
+      } else if (src === null) {
         if (tensor.kind === 'input' || tensor.producer) addEdge(pseudo('input', t), target, t, mismatch);
-        continue;
-      }
-      addEdge(src, target, t, mismatch);
+      } else addEdge(src, target, t, mismatch);
     }
   }
-  if (isRootView) {
+  if (state.root === graph.root) {
     for (const t of graph.outputs) {
       const p = graph.tensors[t]?.producer;
       const src = p ? representative(ix, state, p) : null;
       if (src) addEdge(src, pseudo('output', t), t, false);
     }
   }
-  // each edge goes in the lowest common ancestor of its ends
-  const ancestors = (id: string): string[] => {
-    const out: string[] = [];
-    let cur = parent.get(id);
-    while (cur) {
-      out.push(cur);
-      cur = cur === 'root' ? undefined : parent.get(cur);
-    }
-    return out;
+  return { items, levels };
+}
+
+function segLabel(ix: Index, s: Seg, symbolic: boolean): string {
+  if (!s.labelled) return '';
+  const first = shapeText(ix.graph.tensors[s.tensors[0]], symbolic);
+  return s.tensors.length > 1 ? `${first} +${s.tensors.length - 1}` : first;
+}
+
+export async function layout(ix: Index, state: ViewState): Promise<Layout> {
+  const t0 = performance.now();
+  const { items, levels } = visible(ix, state);
+  const stats: LevelStats = { elk: [], room: [], cached: [], ms: { visible: performance.now() - t0 } };
+  const results = new Map<string, LevelResult>();
+  // innermost first: a level needs the size and ports of the open groups in it
+  const solve = async (id: string): Promise<LevelResult> => {
+    const l = levels.get(id)!;
+    const open = l.members.filter((m) => levels.has(m));
+    const inner = await Promise.all(open.map(solve));
+    const sub = new Map(open.map((m, i) => [m, inner[i]]));
+    const input: LevelInput = { id, header: id !== ROOT, ports: [...l.ports].map(([p, side]) => ({ id: p, side })),
+      nodes: l.members.map((m) => {
+        const r = sub.get(m);
+        const it = items.get(m)!;
+        if (!r) return it.kind === 'group' ? { id: m, width: it.width, height: it.height, group: true }
+          : { id: m, width: it.width, height: it.height };
+        const ports = r.input.ports.map((p) => ({ id: p.id, side: p.side, ...r.ports.get(p.id)! }));
+        return { id: m, width: r.width, height: r.height, group: true, ports };
+      }),
+      edges: [...l.segs.values()].map((s) => ({ id: s.from + '\u0000' + s.to, from: s.from, to: s.to,
+        label: segLabel(ix, s, state.symbolic) })) };
+    const res = await layoutLevel(input, stats);
+    results.set(id, res);
+    return res;
   };
-  const elkNodes = new Map<string, ElkNode>();
-  const root: ElkNode = { id: 'root', children, edges: [], layoutOptions: {
-    'elk.algorithm': 'layered', 'elk.direction': 'DOWN', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
-    'elk.layered.spacing.nodeNodeBetweenLayers': '36', 'elk.spacing.nodeNode': '22',
-    'elk.spacing.edgeLabel': '4', 'elk.edgeRouting': 'ORTHOGONAL',
-    'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
-    'elk.json.shapeCoords': 'ROOT', 'elk.json.edgeCoords': 'ROOT', 'elk.padding': '[top=16,left=16,bottom=16,right=16]',
-  } };
-  if (items.size > LARGE) {  // many boxes: fewer crossing-minimisation sweeps, a cheaper layering
-    Object.assign(root.layoutOptions!, { 'elk.layered.thoroughness': '1', 'elk.layered.layering.strategy': 'LONGEST_PATH' });
-  }
-  const index = (n: ElkNode) => {
-    elkNodes.set(n.id, n);
-    for (const c of n.children ?? []) index(c);
-  };
-  index(root);
-  let k = 0;
-  const edgeInfo = new Map<string, { tensors: string[]; mismatch: boolean; source: string; target: string; label: string }>();
-  for (const e of edges.values()) {
-    const a = ancestors(e.source);
-    const b = new Set(ancestors(e.target));
-    let lca = a.find((x) => b.has(x)) ?? 'root';
-    if (e.target.startsWith('g:') && a.includes(e.target)) lca = parent.get(e.target) ?? 'root';
-    if (e.source.startsWith('g:') && b.has(e.source)) lca = parent.get(e.source) ?? 'root';
-    const id = 'e' + k++;
-    const first = shapeText(graph.tensors[e.tensors[0]], state.symbolic);
-    const label = e.tensors.length > 1 ? `${first} +${e.tensors.length - 1}` : first;
-    const container = elkNodes.get(lca) ?? root;
-    (container.edges ??= []).push({ id, sources: [e.source], targets: [e.target],
-      labels: label ? [{ text: label, width: label.length * 6 + 6, height: 14 }] : [] });
-    edgeInfo.set(id, { ...e, label });
-  }
-  performance.mark('agv-elk');
-  const out = (await getElk().layout(root as never)) as unknown as ElkNode;
-  performance.mark('agv-elk-done');
-  const result: Layout = { items: [], edges: [], width: out.width ?? 0, height: out.height ?? 0, ms: 0 };
-  const collect = (n: ElkNode) => {
-    for (const c of n.children ?? []) {
-      const it = items.get(c.id);
-      if (it) {
-        it.x = c.x ?? 0; it.y = c.y ?? 0; it.width = c.width ?? it.width; it.height = c.height ?? it.height;
-        result.items.push(it);
-      }
-      collect(c);
+  const t1 = performance.now();
+  const top = await solve(ROOT);
+  stats.ms.levels = performance.now() - t1;
+  const out: Layout = { items: [], edges: [], width: top.width, height: top.height, ms: 0, stats };
+  const place = (id: string, ox: number, oy: number) => {
+    const res = results.get(id)!;
+    const l = levels.get(id)!;
+    for (const m of l.members) {
+      const it = items.get(m)!;
+      const r = res.pos.get(m);
+      if (r) Object.assign(it, { x: ox + r.x, y: oy + r.y, width: r.width, height: r.height });
+      out.items.push(it);
+      if (levels.has(m)) place(m, it.x, it.y);
     }
-    for (const e of n.edges ?? []) {
-      const info = edgeInfo.get(e.id);
-      if (!info) continue;
-      const points: P[] = [];
-      for (const s of e.sections ?? []) points.push(s.startPoint, ...(s.bendPoints ?? []), s.endPoint);
-      const l = e.labels?.[0];
-      result.edges.push({ id: e.id, source: info.source, target: info.target, tensors: info.tensors,
-        label: info.label, mismatch: info.mismatch, points,
-        labelPos: l && l.x !== undefined ? { x: l.x, y: l.y ?? 0, width: l.width } : undefined });
+    for (const s of l.segs.values()) {
+      const route = res.routes.get(s.from + '\u0000' + s.to);
+      if (!route) continue;
+      const label = segLabel(ix, s, state.symbolic);
+      const end = (e: string) => items.has(e) ? e : e.split('\u0000')[0];
+      out.edges.push({ id: `e${out.edges.length}`, source: end(s.from), target: end(s.to), tensors: s.tensors, label,
+        mismatch: s.mismatch, arrow: items.has(s.to),
+        points: route.points.map((p) => ({ x: ox + p.x, y: oy + p.y })),
+        labelPos: route.label && label ? { x: ox + route.label.x, y: oy + route.label.y, width: label.length * 6 + 6 } : undefined });
     }
   };
-  collect(out);
-  result.ms = performance.now() - t0;
-  return result;
+  place(ROOT, 0, 0);
+  out.ms = performance.now() - t0;
+  return out;
 }

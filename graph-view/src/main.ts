@@ -4,7 +4,7 @@
 import { GraphApp, HostMessage } from './app';
 
 performance.mark('agv-script');
-import { warmUp } from './layout';
+import { clearLayoutCache, warmUp } from './layout';
 import { ModelGraph } from './model';
 
 declare function acquireVsCodeApi(): { postMessage(msg: unknown): void };
@@ -44,6 +44,6 @@ function start(): void {
   }
 }
 
-win.AgrippaGraphView = { GraphApp, mount };
+win.AgrippaGraphView = { GraphApp, mount, clearLayoutCache };
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
 else start();

@@ -3,6 +3,7 @@ import { Edge, Item, Layout } from './layout';
 import { formatCount } from './model';
 
 const NS = 'http://www.w3.org/2000/svg';
+const LOD = 0.3;  // below this zoom, no text (it would be under 4 px)
 
 export interface RenderHooks {
   click(item: Item): void;
@@ -53,6 +54,7 @@ export class Canvas {
 
   private apply(): void {
     this.viewport.setAttribute('transform', `translate(${this.tx},${this.ty}) scale(${this.scale})`);
+    this.svg.classList.toggle('agv-lod', this.scale < LOD);  // text too small to read is not drawn
   }
 
   private panZoom(): void {
@@ -201,7 +203,8 @@ export class Canvas {
     const g = el('g', { class: `agv-edge${e.mismatch ? ' mismatch' : ''}`, 'data-source': e.source,
       'data-target': e.target }, parent);
     const d = e.points.map((p, i) => `${i ? 'L' : 'M'}${p.x},${p.y}`).join(' ');
-    el('path', { d, 'marker-end': `url(#${e.mismatch ? 'agv-arrow-bad' : 'agv-arrow'})` }, g);
+    const path = el('path', { d }, g);
+    if (e.arrow) path.setAttribute('marker-end', `url(#${e.mismatch ? 'agv-arrow-bad' : 'agv-arrow'})`);
     const title = el('title', {}, g);
     title.textContent = e.tensors.join(', ');
     if (e.label && e.labelPos) {

@@ -17,7 +17,7 @@ font:13px/1.35 system-ui,-apple-system,'Segoe UI',sans-serif;overflow:hidden}
 .agv-results small{color:var(--muted);margin-left:6px}
 .agv-main{flex:1;display:flex;min-height:0}
 .agv-canvas{flex:1;position:relative;min-width:0}
-.agv-svg{display:block;cursor:grab;user-select:none}.agv-svg.dragging{cursor:grabbing}
+.agv-svg{display:block;cursor:grab;user-select:none}.agv-svg.dragging{cursor:grabbing}.agv-svg.agv-lod text{display:none}
 .agv-side{width:300px;border-left:1px solid var(--border);background:var(--panel);overflow:auto;padding:8px 10px;font-size:12px}
 .agv-side.hidden{display:none}
 .agv-side h3{margin:2px 0 6px;font-size:14px}.agv-side h4{margin:10px 0 4px;font-size:12px;color:var(--muted);text-transform:uppercase}
