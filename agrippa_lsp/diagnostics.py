@@ -84,6 +84,7 @@ class Publisher:
             if not self.warmed and analysis.graph is not None:
                 self.warmed = True  # the first edit should not wait for the schema's model
                 files = list(analysis.graph.files.values())
+                self.host.symbolic_for(path, wait=False)  # hover's symbolic twin, made in the background
                 asyncio.get_running_loop().run_in_executor(None, _warm_up, files)
         except asyncio.CancelledError:
             pass

@@ -83,8 +83,17 @@ def make_project(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-async def hover_text(client: LanguageClient, uri: str, text: str, needle: str, offset: int = 0) -> str:
-    """The hover's markdown at `needle` (+ offset) in `text`, or '' when there is none."""
+async def hover_text(client: LanguageClient, uri: str, text: str, needle: str, offset: int = 0,
+                     until=None, timeout: float = 10.0) -> str:
+    """The hover's markdown at `needle` (+ offset) in `text`, or '' when there is none; with
+    `until`, asked again (for `timeout` seconds at most) until the markdown satisfies it."""
+    if until is not None:
+        end = asyncio.get_running_loop().time() + timeout
+        while True:
+            got = await hover_text(client, uri, text, needle, offset)
+            if until(got) or asyncio.get_running_loop().time() > end:
+                return got
+            await asyncio.sleep(0.1)
     h = await client.text_document_hover_async(lsp.HoverParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri), position=position_of(text, needle, offset)))
     if h is None:
