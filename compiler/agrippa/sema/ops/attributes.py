@@ -259,11 +259,14 @@ def parse_attribute(schema: OpSchema, attr_name: str, text: str) -> ParsedAttr |
 POSITIVE: dict[str, frozenset[str]] = {
     "size": frozenset({"LRN"}), "alpha": frozenset({"LRN"}), "beta": frozenset({"LRN"}),
     "sample_size": frozenset({"Multinomial"}), "scale": frozenset({"RandomNormal", "RandomNormalLike"}),
+    "spatial_scale": frozenset({"MaxRoiPool"}), "pooled_shape": frozenset({"MaxRoiPool"}),
+    "output_shape": frozenset({"ConvTranspose"}),
     **dict.fromkeys(("hidden_size", "blocksize", "kernel_shape", "strides", "dilations"), frozenset({"*"})),
 }
 """Numeric attributes whose values must be > 0: attribute -> ops ("*": any op)."""
 NONZERO = frozenset({("Celu", "alpha")})
-NONNEGATIVE = frozenset({("GatherND", "batch_dims")})
+NONNEGATIVE = frozenset({("GatherND", "batch_dims"), ("RoiAlign", "sampling_ratio"), ("RoiAlign", "output_height"),
+                         ("RoiAlign", "output_width")})
 ONE_OR_TWO = frozenset({("LpNormalization", "p")})  # the spec: "only 1 or 2 are supported"
 _DIRECTIONS = frozenset({"forward", "reverse", "bidirectional"})
 _SCATTER = frozenset({"none", "add", "mul", "max", "min"})

@@ -5,7 +5,7 @@ otherwise sympy expressions in the user's own names (`[ntokens, dvalues*nheads]`
 for a dim or a rank that cannot be known. Mismatches come back as diagnostics written in
 those names; dim hints that disagree with the inferred shape are `stale-dim` warnings.
 
-Hand-written rules live in `elementwise`, `linalg`, `layout` and `reduce`; every other op
+Hand-written rules live in `elementwise`, `linalg`, `layout`, `reduce` and `spatial`; every other op
 goes through ONNX's own inference (`fallback`).
 """
 from __future__ import annotations

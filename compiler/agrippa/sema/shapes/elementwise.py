@@ -23,7 +23,7 @@ UNARY = ("Relu", "Sqrt", "Exp", "Log", "Tanh", "Sigmoid", "Erf", "Neg", "Abs", "
          "Identity", "Elu", "Selu", "Celu", "HardSigmoid", "HardSwish", "Softplus", "Softsign",
          "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
          "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Mish", "Shrink", "ThresholdedRelu",
-         "BitwiseNot", "Trilu", "Bernoulli", "Swish")
+         "BitwiseNot", "Bernoulli", "Swish")
 UNARY_BOOL = ("Not", "IsNaN", "IsInf")
 WITH_AXIS = ("Softmax", "LogSoftmax", "Hardmax", "LpNormalization")
 
@@ -138,6 +138,15 @@ def _where(ctx: Ctx) -> list[Shape]:
 @rule(*UNARY)
 def _unary(ctx: Ctx) -> list[Shape]:
     return [ctx.shape(0)]
+
+
+@rule("Trilu")
+def _trilu(ctx: Ctx) -> list[Shape]:
+    s = ctx.shape(0)
+    if len(s) < 2:
+        ctx.error(f"Trilu: the input must be a matrix or a batch of matrices (rank 2 or more), got {format_shape(s)}",
+                  at=0, code=RANK)
+    return [s]
 
 
 @rule(*UNARY_BOOL)

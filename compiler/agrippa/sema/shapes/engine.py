@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from agrippa.base.diagnostics import Diagnostic
 from agrippa.sema.ir import Graph, Node
-from agrippa.sema.shapes import elementwise, layout, linalg, reduce  # noqa: F401 - they register their rules
+from agrippa.sema.shapes import elementwise, layout, linalg, reduce, spatial  # noqa: F401 - they register their rules
 from agrippa.sema.shapes.context import RULES, Ctx, Fail, Run
 from agrippa.sema.shapes.dims import norm_shape
 from agrippa.sema.shapes.fallback import fallback

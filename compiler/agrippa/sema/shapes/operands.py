@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from agrippa.sema.shapes.context import BAD_AXIS, RANK, Ctx
 from agrippa.sema.shapes.dims import format_shape
+from agrippa.sema.shapes.spatial import NN_KERNEL_RULES
 
 _REDUCE = ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
            "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare")
@@ -228,16 +229,6 @@ def _loss(ctx: Ctx) -> None:
                   f"got {format_shape(target)}", at=1, code=SHAPE)
 
 
-def _pad(ctx: Ctx) -> None:
-    x, pads, axes = _shape(ctx, 0), _ints_shape(ctx, 1), _ints_shape(ctx, 3)
-    if x is None or pads is None or len(pads) != 1 or "pads" in ctx.node.attributes:
-        return
-    n = axes[0] if axes is not None and len(axes) == 1 else len(x) if axes is None else None
-    if n is not None and pads[0] != 2 * n:
-        ctx.error(f"Pad: pads has {pads[0]} values; {2 * n} are needed (a begin and an end per padded axis)",
-                  at=1, code=SHAPE)
-
-
 def _einsum(ctx: Ctx) -> None:
     eq = str(ctx.attr("equation", "")).replace(" ", "")
     terms = eq.split("->")[0].split(",")
@@ -268,5 +259,5 @@ KERNEL_RULES = {"SpaceToDepth": _space_to_depth, "DepthToSpace": _space_to_depth
                 "DequantizeLinear": _quantize, "ScatterElements": _scatter_elements, "ScatterND": _scatter_nd,
                 "NonMaxSuppression": _nms, "LRN": _lrn, "RNN": _recurrent, "GRU": _recurrent, "LSTM": _recurrent,
                 "Cast": _saturate, "CastLike": _saturate, "NegativeLogLikelihoodLoss": _loss,
-                "SoftmaxCrossEntropyLoss": _loss, "Split": _split, "Col2Im": _col2im, "Pad": _pad,
-                "Einsum": _einsum}
+                "SoftmaxCrossEntropyLoss": _loss, "Split": _split, "Col2Im": _col2im, "Einsum": _einsum,
+                **NN_KERNEL_RULES}
