@@ -100,10 +100,32 @@ CASES["LpPool"] = lambda v: [
     ([f(1, 2, 5)], {"kernel_shape": [3], "pads": [1, 1], "p": 1}, 1),
 ] + ([([f(1, 1, 7, 6)], {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1, "dilations": [2, 1]}, 1)]
      if v >= 18 else [])
-CASES["MaxPool"] = lambda v: [([f(1, 1, 4, 4)], {"kernel_shape": [2, 2]}, 1)]
-CASES["AveragePool"] = lambda v: [([f(1, 1, 4, 4)], {"kernel_shape": [2, 2], "strides": [2, 2]}, 1)]
-CASES["Conv"] = lambda v: [([f(1, 2, 5, 5), Init(f(3, 2, 3, 3)), Init(f(3))], {"pads": [1, 1, 1, 1]}, 1)]
-CASES["ConvTranspose"] = lambda v: [([f(1, 2, 3, 3), Init(f(2, 3, 2, 2))], {"strides": [2, 2]}, 1)]
+CASES["MaxPool"] = lambda v: [
+    ([f(1, 1, 4, 4)], {"kernel_shape": [2, 2]}, 1),
+    ([f(2, 3, 5, 6)], {"kernel_shape": [3, 2], "pads": [1, 0, 0, 1], "strides": [2, 2], "ceil_mode": 1}, 2),
+    ([f(1, 2, 5, 4)], {"kernel_shape": [3, 3], "auto_pad": "SAME_UPPER", "storage_order": 1}, 2),
+    ([R.integers(-100, 100, (1, 2, 7)).astype(np.int8)], {"kernel_shape": [3], "pads": [1, 0]}, 2),
+]
+CASES["AveragePool"] = lambda v: [
+    ([f(1, 1, 4, 4)], {"kernel_shape": [2, 2], "strides": [2, 2]}, 1),
+    ([f(1, 2, 5, 6)], {"kernel_shape": [3, 2], "pads": [0, 1, 2, 1]}, 1),
+    ([f(1, 2, 5, 6)], {"kernel_shape": [3, 3], "pads": [1, 1, 0, 1], "count_include_pad": 1, "strides": [2, 2],
+                       "ceil_mode": 1}, 1),
+    ([f(1, 2, 5, 6)], {"kernel_shape": [2, 3], "auto_pad": "SAME_LOWER"}, 1),
+]
+CASES["Conv"] = lambda v: [
+    ([f(1, 2, 5, 5), Init(f(3, 2, 3, 3)), Init(f(3))], {"pads": [1, 1, 1, 1]}, 1),
+    ([f(1, 2, 5, 5), f(3, 2, 3, 3), f(3)], {"pads": [0, 1, 2, 1]}, 1),  # weights fed, not initializers
+    ([f(1, 4, 5, 6), f(4, 2, 3, 2)], {"auto_pad": "SAME_UPPER", "strides": [2, 2], "group": 2}, 1),
+]
+CASES["ConvTranspose"] = lambda v: [
+    ([f(1, 2, 3, 3), Init(f(2, 3, 2, 2))], {"strides": [2, 2]}, 1),
+    ([f(1, 2, 3, 4), f(2, 3, 3, 2), f(3)], {"strides": [2, 2], "pads": [0, 1, 1, 0], "output_padding": [1, 1]}, 1),
+    ([f(1, 2, 3, 4), f(2, 3, 3, 2)], {"strides": [2, 2], "output_shape": [6, 7]}, 1),
+    ([f(1, 2, 3, 4), f(2, 3, 3, 3)], {"strides": [2, 2], "auto_pad": "SAME_LOWER"}, 1),
+]
+CASES["LRN"] = lambda v: [([f(2, 5, 3, 3)], {"size": 3, "alpha": 0.5, "bias": 2.0}, 1),
+                          ([f(1, 4, 2, 2).astype(np.float16)], {"size": 5}, 1)]
 
 
 # -- indexing and shapes ------------------------------------------------------------------------
@@ -164,6 +186,16 @@ def _reduce(v: int) -> list[Case]:
 
 case("ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMin", "ReduceMean",
      "ReduceProd", "ReduceSumSquare")(_reduce)
+
+
+def _reduce_sum(v: int) -> list[Case]:
+    """ReduceSum takes axes as an input from 13 on; repeated axes count once (onnxruntime)."""
+    x, n = f(3, 4, 5), np.array([[3, 4], [1, 2]], np.int32)
+    return _reduce(18) + [([x, np.array([0, 0, -1, 2], np.int64)], {}, 1), ([x, i64(1, -2)], {"keepdims": 0}, 1),
+                          ([x, i64()], {"keepdims": 0}, 1), ([n, i64(1)], {}, 1), ([n], {"keepdims": 0}, 1)]
+
+
+CASES["ReduceSum"] = _reduce_sum
 CASES["Pad"] = lambda v: [
     ([f(2, 3), i64(1, 0, 2, 1)], {}, 1),
     ([f(2, 3), i64(1, 0, 2, 1), np.array(0.5, np.float32)], {}, 1),

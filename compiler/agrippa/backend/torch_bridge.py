@@ -14,7 +14,7 @@ onnx2torch's own registry; ``docs/ops.md`` lists every op and who converts it.
 ``torch.func.vmap``, falling back to a per-example loop when vmap raises. The converters of the ops Agrippa emits (Add, Sub,
 Mul, Div, MatMul, Relu, LeakyRelu, Sqrt, Identity, Softmax, Transpose, Concat,
 ReduceMean, ReduceSum with constant axes, LpNormalization, Conv) and Gather, Reshape and
-LayerNormalization all vmap. Upstream's ReduceSum with run-time axes calls ``.tolist()``
+LayerNormalization all vmap. A reduction with run-time axes calls ``.tolist()``
 on them, which vmap rejects when the axes themselves are batched: that case (and any
 other op that raises under vmap) takes the loop.
 """
@@ -32,11 +32,10 @@ from onnx import numpy_helper
 from torch import fx, nn
 
 from agrippa.backend.torch_batching import BatchedModule, batched, input_identifier
-from agrippa.backend.torch_modules import FunctionalConv, LpNormalization, import_onnx2torch
+from agrippa.backend.torch_modules import LpNormalization, import_onnx2torch
 
 __all__ = [
     "BatchedModule",
-    "FunctionalConv",
     "LpNormalization",
     "batched",
     "onnx_to_torch",
@@ -44,7 +43,6 @@ __all__ = [
     "torch_weights",
 ]
 
-_CONV_OPS = ("Conv", "ConvTranspose")
 _INITS = "initializers"
 _PRESERVED = "_user_preserved_attributes"  # torch.fx.graph_module's key
 
@@ -87,7 +85,6 @@ def onnx_to_torch(model: str | os.PathLike | onnx.ModelProto) -> fx.GraphModule:
     the graph.
     """
     o2t = import_onnx2torch()
-    from onnx2torch.onnx_graph import OnnxGraph
 
     proto = _load(model)
     graph = proto.graph
@@ -100,10 +97,8 @@ def onnx_to_torch(model: str | os.PathLike | onnx.ModelProto) -> fx.GraphModule:
     graph.input.extend(real_inputs)
 
     # Trainable initializers become graph inputs, so onnx2torch neither copies them per
-    # use nor bakes them into modules; Conv's converter insists on initializers, so those
-    # stay and their Conv modules are made functional below.
-    conv_fed = {v for n in graph.node if n.op_type in _CONV_OPS for v in list(n.input)[1:]}
-    moved = [i for i in graph.initializer if _is_trainable(i.name, tensors[i.name]) and i.name not in conv_fed]
+    # use nor bakes them into modules (Conv's converter, ours, takes its weights as inputs).
+    moved = [i for i in graph.initializer if _is_trainable(i.name, tensors[i.name])]
     moved_names = [i.name for i in moved]
     kept = [i for i in graph.initializer if i.name not in set(moved_names)]
     graph.input.extend(onnx.helper.make_tensor_value_info(i.name, i.data_type, list(i.dims)) for i in moved)
@@ -113,7 +108,6 @@ def onnx_to_torch(model: str | os.PathLike | onnx.ModelProto) -> fx.GraphModule:
 
     gm = o2t.convert(proto, attach_onnx_mapping=True)
     fgraph = gm.graph
-    onnx_nodes = OnnxGraph(graph).nodes
 
     container = nn.Module()
     for name, value in tensors.items():
@@ -166,12 +160,6 @@ def onnx_to_torch(model: str | os.PathLike | onnx.ModelProto) -> fx.GraphModule:
             node.replace_input_with(attr, reader(name))
             if not attr.users:
                 fgraph.erase_node(attr)
-        onnx_node = onnx_nodes.get(node.target)
-        if onnx_node is not None and onnx_node.operation_type in _CONV_OPS:
-            gm.add_submodule(node.target, FunctionalConv(module))
-            ins = list(onnx_node.input_values)
-            node.args = (node.args[0], *(reader(v) for v in ins[1:] if v))
-            node.kwargs = {}
 
     # Outputs: one per ONNX graph output, in order (upstream merges outputs of one node).
     outs: list[fx.Node] = []

@@ -2,7 +2,11 @@
 own converter registry (``onnx2torch.node_converters.registry``).
 
 One module per family: ``activations``, ``normalization``, ``indexing``, ``losses``,
-``attention``, ``recurrent``, ``signal``, ``spatial``, ``versions`` (newer versions of ops upstream converts at an older one), and ``fixes`` (upstream converters that are wrong on valid models, replaced).
+``attention``, ``recurrent``, ``signal``, ``spatial``, ``versions`` (newer versions of ops
+upstream converts at an older one), ``reduce`` (every Reduce*), ``conv`` (Conv and
+ConvTranspose, weights as inputs), ``pooling`` (LRN, and pools on element types torch lacks)
+and ``fixes`` (upstream converters that are wrong on valid models, replaced; ``_common.FIXED``
+lists every replacement and why).
 Each is written from the ONNX op specification. ``register()`` imports them (and so
 torch) once; ``load()`` imports onnx2torch with every converter registered
 (``agrippa.backend.torch_modules.import_onnx2torch`` calls it). ``coverage``
@@ -14,7 +18,7 @@ from __future__ import annotations
 import importlib
 import types
 
-FAMILIES = ("activations", "normalization", "indexing", "losses", "attention", "recurrent", "signal", "spatial", "versions", "fixes")
+FAMILIES = ("activations", "normalization", "indexing", "losses", "attention", "recurrent", "signal", "spatial", "versions", "reduce", "conv", "pooling", "fixes")
 
 
 def register() -> dict[tuple[str, int], str]:

@@ -26,6 +26,8 @@ from torch import nn  # noqa: E402
 
 OURS: dict[tuple[str, int], str] = {}
 """(op, since_version) -> the module that registered it here."""
+FIXED: dict[tuple[str, int], str] = {}
+"""(op, since_version) -> why upstream's converter was replaced (see ``replace``)."""
 
 Converter = Callable[[Any, Any], OperationConverterResult]
 
@@ -43,6 +45,21 @@ def converter(op: str, *versions: int) -> Callable[[Converter], Converter]:
             if not registered(op, v):
                 add_converter(operation_type=op, version=v)(fn)
                 OURS[(op, v)] = fn.__module__.rsplit(".", 1)[-1]
+        return fn
+
+    return deco
+
+
+def replace(op: str, *versions: int, why: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Put the decorated ``fn(node, graph, previous)`` in the registry for each version,
+    over whatever is there (``previous``: that entry, or None); ``why`` goes to ``FIXED``."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for v in versions:
+            key = OperationDescription(domain="", operation_type=op, version=v)
+            previous = _CONVERTER_REGISTRY.get(key)
+            _CONVERTER_REGISTRY[key] = (lambda f, prev: lambda node, graph: f(node, graph, prev))(fn, previous)
+            FIXED[(op, v)] = why
         return fn
 
     return deco

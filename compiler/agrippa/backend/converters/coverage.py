@@ -80,11 +80,15 @@ def status(op: str, version: int) -> tuple[str, str]:
     if who == "upstream":
         return "upstream onnx2torch", ""
     if who == "agrippa":
+        from agrippa.backend.converters._common import FIXED
         from agrippa.backend.converters.versions import ALIASES, DELEGATES
 
+        def whose(old: int) -> str:
+            return f"{'our' if (op, old) in FIXED else 'upstream' + chr(39) + 's'} {op}-{old} converter"
+
         if op in ALIASES and version in ALIASES[op][1]:
-            return "agrippa converter", f"upstream's {op}-{ALIASES[op][0]} converter (only types were added)"
+            return "agrippa converter", f"{whose(ALIASES[op][0])} (only types were added)"
         if op in DELEGATES and version in DELEGATES[op][1]:
-            return "agrippa converter", f"upstream's {op}-{DELEGATES[op][0]} converter when new attributes keep their defaults"
+            return "agrippa converter", f"{whose(DELEGATES[op][0])} when new attributes keep their defaults"
         return "agrippa converter", ""
     return "not trainable", UNTRAINABLE.get(op, NOT_YET)

@@ -2,7 +2,7 @@
 the differential fuzzer, tests/fuzz; each has a test in tests/test_fuzz_regressions.py).
 
 These replace upstream's registry entries for the versions in force from opset 13 on (so
-``coverage`` and docs/ops.md credit them to agrippa); ``FIXED`` lists what and why:
+``coverage`` and docs/ops.md credit them to agrippa); ``_common.FIXED`` lists what and why:
 
 * CumSum: upstream reads a missing ``reverse`` as 1 (the spec's default is 0);
 * Flatten: upstream fails for ``axis`` = 0 or = rank on low ranks (torch.flatten's start_dim);
@@ -21,8 +21,6 @@ These replace upstream's registry entries for the versions in force from opset 1
 * Shape: an empty slice (start past the rank) came out float32, not int64;
 * Reshape: upstream refuses allowzero=1;
 * ScatterND-16: upstream refuses the reduction mul (ours for 18 takes every reduction);
-* ReduceL1/L2/LogSum/LogSumExp/Mean: integer inputs were refused or came out float (run in
-  float64 and cast back);
 * DepthToSpace: upstream refuses mode DCR, the default.
 """
 from __future__ import annotations
@@ -35,27 +33,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from agrippa.backend.converters._common import (
-    _CONVERTER_REGISTRY,
-    OperationDescription,
     constant,
     constant_ints,
     dynamic_inputs,
     index_pad,
+    replace,
     result,
 )
-
-FIXED: dict[tuple[str, int], str] = {}
-
-
-def replace(op: str, *versions: int, why: str):
-    def deco(fn):
-        for v in versions:
-            key = OperationDescription(domain="", operation_type=op, version=v)
-            previous = _CONVERTER_REGISTRY.get(key)
-            _CONVERTER_REGISTRY[key] = (lambda f, prev: lambda node, graph: f(node, graph, prev))(fn, previous)
-            FIXED[(op, v)] = why
-        return fn
-    return deco
 
 
 class CumSum(nn.Module):
@@ -289,29 +273,6 @@ def _scatter_nd(node: Any, graph: Any, prev: Any) -> Any:
     from agrippa.backend.converters.indexing import ScatterND
 
     return result(ScatterND(node.attributes.get("reduction", "none")), node)
-
-
-class ViaFloat(nn.Module):
-    """Runs ``inner`` in float64 on integer inputs and casts back (ONNX reduces integers too)."""
-
-    def __init__(self, inner: nn.Module) -> None:
-        super().__init__()
-        self.inner = inner
-
-    def forward(self, x: torch.Tensor, *rest: Any) -> torch.Tensor:
-        if x.is_floating_point():
-            return self.inner(x, *rest)
-        return self.inner(x.double(), *rest).to(x.dtype)
-
-
-@replace("ReduceL1", 13, 18, why="integer inputs were refused (torch's vector_norm takes floats)")
-@replace("ReduceL2", 13, 18, why="integer inputs were refused (torch's vector_norm takes floats)")
-@replace("ReduceLogSum", 13, 18, why="integer inputs were refused (torch's log takes floats)")
-@replace("ReduceLogSumExp", 13, 18, why="integer inputs came out float")
-@replace("ReduceMean", 13, 18, why="integer inputs were refused (torch's mean takes floats)")
-def _reduce_via_float(node: Any, graph: Any, prev: Any) -> Any:
-    got = prev(node, graph)
-    return result(ViaFloat(got.torch_module), node, got.onnx_mapping.inputs, got.onnx_mapping.outputs)
 
 
 class DepthToSpaceDCR(nn.Module):

@@ -3,6 +3,7 @@ LpNormalization, RMSNormalization, GroupNormalization, MeanVarianceNormalization
 GlobalLpPool and LpPool."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -21,7 +22,9 @@ class LpNormalization(nn.Module):
         self.p = p
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.normalize(x, p=float(self.p), dim=self.axis)
+        # a zero norm gives zeros, as in onnxruntime; F.normalize would clamp any norm below 1e-12
+        norm = torch.linalg.vector_norm(x, ord=float(self.p), dim=self.axis, keepdim=True)
+        return x / torch.where(norm == 0, torch.ones_like(norm), norm)
 
 
 class RMSNormalization(nn.Module):
@@ -99,7 +102,11 @@ class LpPool(nn.Module):
         pad: list[int] = []
         for i in reversed(range(n)):  # F.pad wants the last axis first
             pad += [self.pads[i], self.pads[i + n]]
-        y = torch.abs(F.pad(x, pad)) ** self.p
+        # padding is left out of the sum (as onnxruntime does), not counted as 0: |0|^p is
+        # inf for p < 0; the base is 1 there, so no inf reaches the gradient either
+        inside = F.pad(torch.ones_like(x, dtype=torch.bool), pad)
+        base = torch.where(inside, torch.abs(F.pad(x, pad)), torch.ones((), dtype=x.dtype))
+        y = torch.where(inside, base ** self.p, torch.zeros((), dtype=x.dtype))
         for i in range(n):
             axis = 2 + i
             size = y.shape[axis]
@@ -111,7 +118,7 @@ class LpPool(nn.Module):
                     y = F.pad(y, [0, 0] * (y.dim() - 1 - axis) + [0, extra])
             y = y.unfold(axis, span, self.strides[i])[..., :: self.dilations[i]]
             y = torch.sum(y, dim=-1)
-        return y ** (1.0 / self.p)
+        return y ** (1.0 / self.p if self.p else math.inf)  # p = 0: pow(count, inf), as in C
 
 
 @converter("LpNormalization", 1, 22)

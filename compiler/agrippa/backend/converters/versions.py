@@ -7,8 +7,8 @@
 * ``DELEGATES``: versions that add an attribute whose default keeps the old semantics.
   Upstream's converter is used when the node leaves it at the default; otherwise the
   conversion stops with a message naming the attribute.
-* The reductions of opset 18 (axes became an input), Pad 18+ (``axes`` input, ``wrap``)
-  and Split 18 (``num_outputs``) have converters of their own.
+* Pad 18+ (``axes`` input, ``wrap``) and Split 18 (``num_outputs``) have converters of
+  their own (the reductions of opset 18, whose axes became an input, are in ``reduce``).
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from agrippa.backend.converters._common import (
 ALIASES: dict[str, tuple[int, tuple[int, ...]]] = {
     # op: (upstream's version, the newer versions that reuse it)
     "Acos": (7, (22,)), "Asin": (7, (22,)), "Atan": (7, (22,)), "Cos": (7, (22,)), "Sin": (7, (22,)),
-    "Tan": (7, (22,)), "Celu": (12, (28,)), "Conv": (11, (22,)), "ConvTranspose": (11, (22,)),
+    "Tan": (7, (22,)), "Celu": (12, (28,)),
     "Constant": (13, (19, 21, 23, 24, 25)), "ConstantOfShape": (9, (20, 21, 23, 24, 25)),
     "DepthToSpace": (13, (28,)), "Dropout": (13, (22,)), "Einsum": (12, (28,)), "Elu": (6, (22,)),
     "Equal": (13, (19,)), "EyeLike": (9, (22,)), "Flatten": (13, (21, 23, 24, 25)),
@@ -87,86 +87,6 @@ for _op, (_old, _new) in ALIASES.items():
     converter(_op, *_new)(_alias(_op, _old))
 for _op, (_old, _new, _check) in DELEGATES.items():
     converter(_op, *_new)(_delegate(_op, _old, _check))
-
-
-# -- reductions with axes as an input (opset 18) -----------------------------------------------
-
-def _l1(x: torch.Tensor, dims: Any, keep: bool) -> torch.Tensor:
-    return torch.sum(torch.abs(x), dim=dims, keepdim=keep)
-
-
-def _l2(x: torch.Tensor, dims: Any, keep: bool) -> torch.Tensor:
-    return torch.sqrt(torch.sum(x * x, dim=dims, keepdim=keep))
-
-
-def _log_sum(x: torch.Tensor, dims: Any, keep: bool) -> torch.Tensor:
-    return torch.log(torch.sum(x, dim=dims, keepdim=keep))
-
-
-def _sum_square(x: torch.Tensor, dims: Any, keep: bool) -> torch.Tensor:
-    return torch.sum(x * x, dim=dims, keepdim=keep)
-
-
-def _prod(x: torch.Tensor, dims: Any, keep: bool) -> torch.Tensor:
-    for d in sorted(dims, reverse=True):
-        x = torch.prod(x, dim=d, keepdim=True)
-    return x if keep else x.squeeze(tuple(dims)) if dims else x
-
-
-_REDUCTIONS: dict[str, Callable[..., torch.Tensor]] = {
-    "ReduceL1": _l1, "ReduceL2": _l2, "ReduceLogSum": _log_sum,
-    "ReduceLogSumExp": lambda x, d, k: torch.logsumexp(x, dim=d, keepdim=k),
-    "ReduceMax": lambda x, d, k: torch.amax(x, dim=d, keepdim=k),
-    "ReduceMin": lambda x, d, k: torch.amin(x, dim=d, keepdim=k),
-    "ReduceMean": lambda x, d, k: torch.mean(x, dim=d, keepdim=k),
-    "ReduceProd": _prod, "ReduceSumSquare": _sum_square,
-}
-
-
-def _same(x: torch.Tensor) -> torch.Tensor:
-    return x
-
-
-_NOOP: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "ReduceL1": torch.abs, "ReduceL2": torch.abs, "ReduceLogSum": torch.log,
-    "ReduceSumSquare": lambda x: x * x,
-}
-
-
-class Reduce(nn.Module):
-    """A Reduce* op of opset 18+: ``axes`` constant (baked in) or read at run time."""
-
-    def __init__(self, op: str, keepdims: bool, noop_with_empty_axes: bool, axes: list[int] | None) -> None:
-        super().__init__()
-        self.op, self.keepdims, self.noop = op, keepdims, noop_with_empty_axes
-        self.axes = axes
-
-    def forward(self, x: torch.Tensor, axes: torch.Tensor | None = None) -> torch.Tensor:
-        dims = self.axes if self.axes is not None else ([] if axes is None else axes.reshape(-1).tolist())
-        if not dims:
-            if self.noop:  # the reduction's elementwise parts still apply
-                return _NOOP.get(self.op, _same)(x)
-            dims = list(range(x.dim()))
-        dims = sorted({int(d) % max(x.dim(), 1) for d in dims})
-        if x.dim() == 0:
-            return x
-        return _REDUCTIONS[self.op](x, dims, self.keepdims)
-
-
-def _reduce(node: Any, graph: Any) -> Any:
-    attrs = node.attributes
-    axes = constant_ints(node, graph, 1)
-    module = Reduce(node.operation_type, bool(attrs.get("keepdims", 1)),
-                    bool(attrs.get("noop_with_empty_axes", 0)), axes)
-    return result(module, node, inputs=dynamic_inputs(node, [1]) if axes is not None else None)
-
-
-for _op, _versions in {
-    "ReduceL1": (18,), "ReduceL2": (18,), "ReduceLogSum": (18, 28), "ReduceLogSumExp": (18, 28),
-    "ReduceMax": (18, 20), "ReduceMin": (18, 20), "ReduceMean": (18,), "ReduceProd": (18,),
-    "ReduceSumSquare": (18,),
-}.items():
-    converter(_op, *_versions)(_reduce)
 
 
 # -- Pad 18+ and Split 18 -------------------------------------------------------------------------
