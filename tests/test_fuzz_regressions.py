@@ -419,3 +419,33 @@ def test_pad_modes_need_input_to_copy(tmp_path, mode: str, pads: str, message: s
 def test_pad_reflect_as_wide_as_it_goes(tmp_path) -> None:
     green(tmp_path, X23, '<node op="Pad" mode="reflect" pads="[2, 2]" axes="[1]"><input src="x"/><output name="y"/>'
           '</node>', '<export from="y" dim="[2, 7]"/>', opset=18)
+
+
+X1288 = '<import from="x" dim="[1, 2, 8, 8]"/>'
+
+
+@pytest.mark.parametrize("op", ["Conv", "MaxPool", "AveragePool"])
+def test_negative_pads_are_refused_where_onnxruntime_refuses_them(tmp_path, op: str) -> None:
+    """Seed 7, #9726: Conv with negative pads checked green; compile's onnx.checker refused it."""
+    weights = '<params name="w" dim="[3, 2, 3, 3]"/>' if op == "Conv" else ""
+    kernel = "" if op == "Conv" else ' kernel_shape="[3, 3]"'
+    assert the_error(tmp_path, X1288, f'<node op="{op}" pads="[-1, 0, 0, 0]"{kernel}><input src="x"/>{weights}'
+                     '<output name="y"/></node>', Y1) == (
+        "bad-attribute", "[-1, 0, 0, 0]",
+        f"{op}: attribute 'pads' cannot hold negative values; got [-1, 0, 0, 0] (onnxruntime refuses the model)")
+
+
+@pytest.mark.parametrize("op", ["MaxPool", "AveragePool", "LpPool"])
+def test_same_padding_of_a_dilated_pool_is_refused(tmp_path, op: str) -> None:
+    """onnxruntime pads a dilated pooling kernel under auto_pad SAME as if undilated: its output
+    ([1, 2, 6, 6] here) is smaller than ONNX's inference ([1, 2, 8, 8])."""
+    assert the_error(tmp_path, X1288, f'<node op="{op}" kernel_shape="[3, 3]" auto_pad="SAME_UPPER" '
+                     'dilations="[2, 2]"><input src="x"/><output name="y"/></node>', Y1, opset=19) == (
+        "shape-error", "SAME_UPPER",
+        f"{op}: auto_pad SAME_UPPER with dilations [2, 2]: onnxruntime pads as if the kernel were not dilated, "
+        "so its output is smaller than ONNX's shape inference says; give explicit pads instead of auto_pad")
+
+
+def test_same_padding_of_an_undilated_pool_runs(tmp_path) -> None:
+    green(tmp_path, X1288, '<node op="MaxPool" kernel_shape="[3, 3]" auto_pad="SAME_UPPER" strides="[2, 2]">'
+          '<input src="x"/><output name="y"/></node>', '<export from="y" dim="[1, 2, 4, 4]"/>')

@@ -242,6 +242,10 @@ def parse_attribute(schema: OpSchema, attr_name: str, text: str) -> ParsedAttr |
         return AttrError(f"{schema.name}: attribute '{attr_name}' must be positive; got {value}")
     if (schema.name, attr_name) in NONNEGATIVE and isinstance(value, int) and value < 0:
         return AttrError(f"{schema.name}: attribute '{attr_name}' cannot be negative; got {value}")
+    if (kind == "ints" and schema.name in NONNEGATIVE_LISTS.get(attr_name, ())
+            and any(v < 0 for v in value)):
+        return AttrError(f"{schema.name}: attribute '{attr_name}' cannot hold negative values; got {value} "
+                         "(onnxruntime refuses the model)")
     if (schema.name, attr_name) in NONZERO and value == 0:
         return AttrError(f"{schema.name}: attribute '{attr_name}' cannot be 0 (the op divides by it)")
     if (schema.name, attr_name) in ONE_OR_TWO and value not in (1, 2):
@@ -267,6 +271,11 @@ POSITIVE: dict[str, frozenset[str]] = {
 NONZERO = frozenset({("Celu", "alpha")})
 NONNEGATIVE = frozenset({("GatherND", "batch_dims"), ("RoiAlign", "sampling_ratio"), ("RoiAlign", "output_height"),
                          ("RoiAlign", "output_width")})
+NONNEGATIVE_LISTS: dict[str, frozenset[str]] = {
+    "pads": frozenset({"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "DeformConv", "MaxPool", "AveragePool",
+                       "LpPool"}),  # Pad's own pads crop when negative: allowed
+}
+"""ints attributes whose values must all be >= 0: attribute -> ops."""
 ONE_OR_TWO = frozenset({("LpNormalization", "p")})  # the spec: "only 1 or 2 are supported"
 _DIRECTIONS = frozenset({"forward", "reverse", "bidirectional"})
 _SCATTER = frozenset({"none", "add", "mul", "max", "min"})

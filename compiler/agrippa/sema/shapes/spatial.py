@@ -1,7 +1,7 @@
 """Spatial ops whose limits ONNX's inference lets through and onnxruntime enforces when it runs
 them (found by the differential fuzzer, tests/fuzz): ConvTranspose's shape rule (its output sizes
 as onnxruntime computes them), and the kernel rules of DeformConv's operands, RoiAlign's and
-MaxRoiPool's boxes and Pad's non-constant modes. Kernel rules read only concrete dims and give up
+MaxRoiPool's boxes, Pad's non-constant modes, and pooling with SAME padding of a dilated kernel. Kernel rules read only concrete dims and give up
 quietly on anything symbolic or unknown."""
 from __future__ import annotations
 
@@ -203,5 +203,21 @@ def _pad(ctx: Ctx) -> None:
                       f"(at most {kept - 1}: a reflection does not repeat the edge)", at=at, code=SHAPE_ERROR)
 
 
+def _pool_same_dilated(ctx: Ctx) -> None:
+    """Pooling with auto_pad SAME and a dilated kernel: onnxruntime pads as if the kernel were not
+    dilated, so its output is smaller than the size ONNX's inference (and the checker) states."""
+    auto = ctx.attr("auto_pad", "NOTSET")
+    if auto not in ("SAME_UPPER", "SAME_LOWER"):
+        return
+    kernel, dilations = ctx.attr("kernel_shape"), ctx.attr("dilations")
+    if not isinstance(kernel, (list, tuple)) or not isinstance(dilations, (list, tuple)):
+        return
+    if any(type(d) is int and d > 1 and type(k) is int and k > 1 for k, d in zip(kernel, dilations)):
+        ctx.error(f"{ctx.op}: auto_pad {auto} with dilations {list(dilations)}: onnxruntime pads as if the "
+                  "kernel were not dilated, so its output is smaller than ONNX's shape inference says; give "
+                  "explicit pads instead of auto_pad", at="auto_pad", code=SHAPE_ERROR)
+
+
 NN_KERNEL_RULES = {"DeformConv": _deform_conv, "RoiAlign": _rois,
-                   "MaxRoiPool": _rois, "Pad": _pad}
+                   "MaxRoiPool": _rois, "Pad": _pad, "MaxPool": _pool_same_dilated,
+                   "AveragePool": _pool_same_dilated, "LpPool": _pool_same_dilated}
