@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import onnx
 
@@ -100,6 +102,12 @@ def _attribute_input_specs(schema: OpSchema) -> dict[str, AttributeInput]:
     return specs
 
 
-def attribute_inputs(schema: OpSchema) -> dict[str, int]:
-    """XML attribute names that are op inputs (not ONNX attributes) → input index."""
-    return {name: spec.index for name, spec in attribute_input_specs(schema).items()}
+def attribute_inputs(schema: OpSchema) -> Mapping[str, int]:
+    """XML attribute names that are op inputs (not ONNX attributes) → input index (read-only:
+    one mapping per schema, asked for every node)."""
+    return _attribute_inputs(schema)
+
+
+@functools.lru_cache(maxsize=4096)
+def _attribute_inputs(schema: OpSchema) -> Mapping[str, int]:
+    return MappingProxyType({name: spec.index for name, spec in _attribute_input_specs(schema).items()})
