@@ -73,6 +73,21 @@ def test_fsdp_on_two_processes_matches_one_and_resumes_on_one(tmp_path: Path) ->
         np.testing.assert_allclose(w2[k], w1[k], rtol=1e-4, atol=1e-6)
 
 
+def test_ddp_with_accumulation_on_two_processes_matches_one_process(tmp_path: Path) -> None:
+    """DDP over 2 processes, each step 2 micro-batches of 8 (gradients synchronised once per
+    step, `no_sync` on the first), trains as one process at batch 16 does."""
+    single = project(tmp_path / "single", "ddp")
+    train(single)
+    acc = project(tmp_path / "acc", "ddp")
+    toml = acc / "agrippa.toml"
+    toml.write_text(toml.read_text().replace("batch_size = 16", "batch_size = 8\naccumulate = 2"))
+    train(acc, "--nproc", "2")
+    np.testing.assert_allclose(losses(acc), losses(single), rtol=1e-4, atol=1e-6)
+    w1, w2 = load_weights(single / "weights.safetensors"), load_weights(acc / "weights.safetensors")
+    for k in w1:
+        np.testing.assert_allclose(w2[k], w1[k], rtol=1e-4, atol=1e-6, err_msg=k)
+
+
 def test_multi_node_flags_reach_torchrun(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from agrippa.train import dist
     from agrippa.train.cli import main as train_main
