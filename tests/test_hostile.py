@@ -60,3 +60,30 @@ def test_external_entity_is_never_read(tmp_path):
     assert an.graph is not None
     assert all("TOP-SECRET" not in n.name for n in an.graph.nodes)
     assert all("TOP-SECRET" not in d.message for d in an.diagnostics)
+
+
+def test_a_block_of_nodes_past_the_budget_is_reported_before_any_is_built(tmp_path, monkeypatch):
+    """A plain block holding more nodes than the budget: the budget's diagnostic at the first
+    node past it, found before expanding (a 20 MB file of nodes costs its parse only)."""
+    from agrippa.sema.expand import expander
+
+    monkeypatch.setattr(expander, "MAX_NODES", 50)
+    nodes = [f'<node op="Relu"><input src="{"x" if i == 0 else f"y{i - 1}"}"/><output name="y{i}"/></node>'
+             for i in range(80)]
+    text = '<model>\n<import from="x" dim="[1]"/>\n<block>\n' + "\n".join(nodes) + "\n</block>\n</model>\n"
+    (tmp_path / "main.agr").write_text(text)
+    an = analyze(str(tmp_path / "main.agr"))
+    [d] = [d for d in an.diagnostics if d.code == "too-many-nodes"]
+    assert (d.range.start.line, d.range.start.character, d.range.end.character) == (3 + 50, 1, 5)
+    assert "more than 50 nodes" in d.message
+    assert an.graph.nodes == []  # nothing of the block was built
+
+
+def test_a_block_within_the_budget_is_expanded_as_before(tmp_path, monkeypatch):
+    from agrippa.sema.expand import expander
+
+    monkeypatch.setattr(expander, "MAX_NODES", 50)
+    nodes = "".join(f'<node op="Relu"><input src="x"/><output name="y{i}"/></node>' for i in range(50))
+    (tmp_path / "main.agr").write_text(f'<model><import from="x" dim="[1]"/><block>{nodes}</block></model>')
+    an = analyze(str(tmp_path / "main.agr"))
+    assert "too-many-nodes" not in {d.code for d in an.diagnostics} and len(an.graph.nodes) == 50

@@ -235,3 +235,70 @@ def test_cli_check_on_the_diamond(world):
     diags, elapsed, _ = cli_check(project / "main.agr")
     assert elapsed < LIMIT
     assert "too-many-sourced" in {d["code"] for d in diags}
+
+
+# -- the editor's host reads through the same policy ---------------------------------------------
+
+def _host(buffers: dict[str, str] | None = None):
+    from agrippa.ide.host import AnalysisHost
+
+    buffers = buffers or {}
+    return AnalysisHost(lambda path: buffers.get(os.path.abspath(path)))
+
+
+def test_the_host_reads_a_project_file(world):
+    project, _ = world
+    write(project, {"main.agr": f"<model>{IO}</model>"})
+    assert _host().read(str(project / "main.agr")) == f"<model>{IO}</model>"
+
+
+def test_the_host_never_reads_a_symlink_leading_outside(world):
+    """The project is where the path's name puts the file (its agrippa.toml), not where a
+    link leads."""
+    project, secret = world
+    write(project, {"main.agr": f"<model>{IO}</model>", "agrippa.toml": ""})
+    (project / "blocks.agr").symlink_to(secret)
+    (project / "lib").symlink_to(secret.parent)
+    host = _host()
+    with recording() as opened:
+        assert host.read(str(project / "blocks.agr")) is None
+        assert host.read(str(project / "lib" / "secret.txt")) is None
+        assert host.read(str(secret), str(project)) is None  # asked for the project, outside it
+    assert_never_opened(opened, secret)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_the_host_never_opens_a_fifo_or_a_device(world):
+    project, _ = world
+    os.mkfifo(project / "pipe.agr")
+    (project / "z.agr").symlink_to("/dev/zero")
+    host = _host()
+    with recording() as opened:
+        assert host.read(str(project / "pipe.agr")) is None
+        assert host.read(str(project / "z.agr")) is None
+    assert_never_opened(opened, project / "pipe.agr", "/dev/zero")
+
+
+def test_the_host_reads_from_an_allowed_root(world, tmp_path):
+    project, _ = world
+    shared = tmp_path / "shared-blocks"
+    shared.mkdir()
+    (shared / "relu.agr").write_text("<block></block>")
+    write(project, {"agrippa.toml": '[project]\nroots = ["../shared-blocks"]\n', "main.agr": f"<model>{IO}</model>"})
+    host = _host()
+    assert host.read(str(shared / "relu.agr"), str(project)) == "<block></block>"
+    assert host.read(str(tmp_path / "secret.txt"), str(project)) is None
+
+
+def test_the_host_never_analyses_an_index_outside_the_project(world):
+    """`[model] index` names a secret: opening a file of the project never reads it, and the
+    toml says why at the key."""
+    project, secret = world
+    where, rng = write(project, {"agrippa.toml": f'[model]\n⟦index⟧ = "{secret}"\n', "main.agr": f"<model>{IO}</model>"})
+    host = _host()
+    with recording() as opened:
+        an = host.analysis_for(str(project / "main.agr"))
+    assert_never_opened(opened, secret)
+    [d] = [d for d in an.diagnostics if d.code == "outside-project"]
+    assert (d.file, span(d)) == (str(where), rng)
+    assert not any(SECRET in d.message for d in an.diagnostics)

@@ -197,3 +197,24 @@ async def test_commands_act_only_inside_the_workspace(client: LanguageClient, tm
         command="agrippa.compile", arguments=[open_file(client, inside / "main.agr")]))
     assert got.get("path") == str(inside / "main.onnx"), got
     await _still_answers(client)
+
+
+async def test_a_cr_only_agrippa_toml_and_a_deeply_nested_one(client: LanguageClient):
+    """The config's mistakes land on the lines the editor shows (lines end at \\r), and a
+    toml nested 100,000 deep is one diagnostic, not a silent project."""
+    root = client.workspace_dir / "toml"
+    cr = "[model]\ropset = 99\r\r[bindings]\rn = true\r"
+    make_project(root, {"main.agr": GOOD, "agrippa.toml": cr})
+    open_file(client, root / "main.agr")
+    toml_uri = path_to_uri(str(root / "agrippa.toml"))
+    diags = await diagnostics_for(client, toml_uri, 20, until=lambda ds: len(_of(ds, "config")) == 2)
+    assert sorted(d.range.start.line for d in _of(diags, "config")) == [1, 4]
+    deep = "[bindings]\nn = " + "[" * 100_000 + "]" * 100_000 + "\n"
+    deep_root = client.workspace_dir / "deep"
+    make_project(deep_root, {"main.agr": GOOD, "agrippa.toml": deep})
+    open_file(client, deep_root / "main.agr")
+    deep_uri = path_to_uri(str(deep_root / "agrippa.toml"))
+    [d] = _of(await diagnostics_for(client, deep_uri, 20, until=lambda ds: bool(_of(ds, "config-syntax"))),
+              "config-syntax")
+    assert d.range.start == lsp.Position(line=1, character=4 + 64) and "nest more than 64" in d.message
+    await _still_answers(client)

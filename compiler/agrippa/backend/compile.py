@@ -73,7 +73,7 @@ def compile_project(path: str, out: str | None = None, *, bindings: dict | None 
 
     report("analysing", 0.0)
     an = analyze(path, bindings=bindings, index=index, profile=profile, strict=True, weights=False,  # data checked below
-                 dynamic=dynamic)
+                 stored=not reinit, dynamic=dynamic)
     if an.errors or an.graph is None:
         raise CompileError(an.diagnostics)
     graph = an.graph

@@ -44,9 +44,9 @@ _ROWS: list[tuple] = [
     ("bidi-control", WARN, "the character or character reference", "a bidirectional control character, which makes text display differently from how it is read (Trojan Source)", "", "syntax"),
     ("too-many-diagnostics", WARN, "the start of the file", "a file with more diagnostics than are listed (1,000 per file): identical ones are merged with a count, the rest counted here", "", "syntax"),
     ("file-unreadable", ERR, "the start of the file", "the file cannot be read (missing, too large, not UTF-8)", "", "project"),
-    ("outside-project", ERR, "the src value (or [model] index in agrippa.toml)", "a file outside the project folder and its [project] roots (after symlinks); it is not read", "", "project"),
-    ("not-a-regular-file", ERR, "the src value (or [model] index in agrippa.toml)", "a FIFO, device, socket or folder named as a file; it is never opened", "", "project"),
-    ("file-too-large", ERR, "the src value (or [model] index in agrippa.toml)", "a file over the size cap ([project] max_file_mb, default 20); it is not read", "", "project"),
+    ("outside-project", ERR, "the src value (or its key in agrippa.toml: [model] index, [train] data, eval_data, loss)", "a file outside the project folder and its [project] roots (after symlinks); it is not read", "", "project"),
+    ("not-a-regular-file", ERR, "the src value (or its key in agrippa.toml: [model] index, [train] data, eval_data, loss)", "a FIFO, device, socket or folder named as a file; it is never opened", "", "project"),
+    ("file-too-large", ERR, "the src value (or its key in agrippa.toml: [model] index, [train] data, eval_data, loss)", "a file over the size cap ([project] max_file_mb, default 20); it is not read", "", "project"),
     # phase "project": agrippa.toml and the index file
     ("config", ERR, "the key in agrippa.toml", "a key of agrippa.toml has a wrong type or value", "", "project"),
     ("config-syntax", ERR, "the TOML syntax error", "agrippa.toml is not valid TOML", "", "project"),

@@ -33,12 +33,13 @@ from agrippa.project.config import (
     CONFIG_FNAME,
     SOURCE_SUFFIXES,
     Config,
+    file_access,
     find_index,
     load_config,
     project_dir_of,
     toml_key_range,
 )
-from agrippa.project.files import TextProvider, read_text
+from agrippa.project.files import FileAccess, TextProvider
 from agrippa.sema.analysis import Analysis, Cancelled, analyze
 from agrippa.sema.ir import Graph
 from agrippa.syntax import SourceFile
@@ -155,9 +156,17 @@ class AnalysisHost:
             self._analyses = {i: a for i, a in self._analyses.items() if a.project_dir != project_dir}
 
     # -- queries -----------------------------------------------------------------------------
-    def read(self, path: str) -> str | None:
-        """A file's text: the editor's buffer, else the disk; None when it cannot be read."""
-        return read_text(path, self.open_text)
+    def read(self, path: str, project_dir: str | None = None) -> str | None:
+        """A file's text: the editor's buffer, else the disk; None when it cannot be read
+        or the project's file-access policy refuses it (outside the project folder and its
+        `[project] roots` after symlinks, not a regular file, over the size cap).
+        `project_dir`: the project asking (default: the one `path` lies in, by its name)."""
+        path = os.path.abspath(path)
+        return self.access(project_dir or project_dir_of(path, resolve=False)).read(path)[0]
+
+    def access(self, project_dir: str) -> FileAccess:
+        """The file-access policy of a project (`project.files`), with the editor's buffers."""
+        return file_access(project_dir, self.config(project_dir), self.open_text)
 
     def parsed_text(self, path: str) -> str | None:
         """The text of `path` as last parsed (the text analyses' positions count in), if parsed."""
@@ -191,7 +200,7 @@ class AnalysisHost:
                 return owner
         project_dir = project_dir_of(path)
         index, _ = find_index(project_dir, self.config(project_dir))
-        if index and os.path.abspath(index) != path and os.path.exists(index):
+        if index and os.path.abspath(index) != path and self.access(project_dir).refusal(index) is None:
             a = self._analyse(os.path.abspath(index))
             if a.graph is not None and path in a.graph.files:
                 return os.path.abspath(index)
@@ -242,7 +251,7 @@ class AnalysisHost:
         sf = a.graph.files.get(path) if a.graph is not None else None
         if sf is None or current:
             return (a, sf) if sf is not None else None
-        text = self.read(path)  # the last analysis, of older texts: is this file's text unchanged?
+        text = self.read(path, a.project_dir)  # the last analysis, of older texts: is this file's text unchanged?
         if text is not None and sf.text == text:
             return a, sf
         q = self._parsed_only(path, text, a)
@@ -384,7 +393,7 @@ class AnalysisHost:
         if name in self.settings.bindings:
             return BindingOrigin(name, self.settings.bindings[name], "settings")
         cfg = self.config(project_dir)
-        text = self.read(cfg.path) if cfg.path else None
+        text = self.read(cfg.path, project_dir) if cfg.path else None
         profile = self.profile_for(project_dir)
         if profile and name in cfg.profiles.get(profile, {}):
             line = toml_key_range(text, f"profiles.{profile}.{name}").start.line if text else None

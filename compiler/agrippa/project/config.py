@@ -31,9 +31,16 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agrippa.base.diagnostics import Diagnostic, Range, Severity
+from agrippa.base.diagnostics import Diagnostic, Position, Range, Severity
 from agrippa.project.files import MAX_FILE_BYTES, FileAccess, TextProvider, read_regular_bytes
-from agrippa.project.toml_text import find_key, table_lines
+from agrippa.project.toml_text import (
+    MAX_NESTING,
+    find_key,
+    for_toml,
+    split_lines,
+    table_lines,
+    too_deep,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -91,7 +98,7 @@ def toml_key_range(text: str, dotted: str) -> Range:
     table = dotted.rpartition(".")[0]
     where = table_lines(text, table) if table else None
     if where is not None:
-        line = text.split("\n")[where[0]]
+        line = split_lines(text)[where[0]]
         return Range.of(where[0], 0, where[0], len(line))
     return Range.of(0, 0, 0, 0)
 
@@ -115,8 +122,14 @@ def load_config(project_dir: str, text: str | None = None) -> Config:
             return cfg
     cfg.path = path
     cfg.text = text
+    deep = too_deep(text)
+    if deep is not None:  # tomllib recurses into nested arrays: refused before it runs
+        cfg.diagnostics.append(Diagnostic(path, Range(deep, Position(deep.line, deep.character + 1)), Severity.ERROR,
+                                          "config-syntax", f"{CONFIG_FNAME}: arrays and inline tables nest more than "
+                                          f"{MAX_NESTING} deep here; the file is not read"))
+        return cfg
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(for_toml(text))  # a lone \r ends a line, as in the editor
     except tomllib.TOMLDecodeError as e:
         msg = getattr(e, "msg", str(e))
         line, col = getattr(e, "lineno", None), getattr(e, "colno", None)
@@ -185,7 +198,7 @@ def _read_dynamic(v: object, text: str, path: str, out: list[Diagnostic], bad) -
         return []
     found = find_key(text, "model.dynamic")
     value = found[1] if found is not None else None
-    line = text.split("\n")[value.start.line] if value is not None else ""
+    line = split_lines(text)[value.start.line] if value is not None else ""
     names: list[str] = []
     pos = value.start.character if value is not None else 0
     for item in v:
@@ -287,9 +300,11 @@ def _root_is_model(path: str) -> bool:
     return bool(m and m.group(1) == "model")
 
 
-def project_dir_of(path: str) -> str:
-    """The project folder for a file: the nearest ancestor with agrippa.toml, else its folder."""
-    p = Path(path).resolve()
+def project_dir_of(path: str, resolve: bool = True) -> str:
+    """The project folder for a file: the nearest ancestor with agrippa.toml, else its folder.
+    Without `resolve`, symlinks are not followed: the project is where the path's name puts
+    it (a link inside a project pointing elsewhere stays that project's file)."""
+    p = Path(path).resolve() if resolve else Path(os.path.abspath(path))
     d = p if p.is_dir() else p.parent
     for cand in [d, *d.parents]:
         if (cand / CONFIG_FNAME).is_file():

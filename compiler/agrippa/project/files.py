@@ -9,7 +9,8 @@ compiler, training). The policy (`FileAccess`):
   so a link pointing outside is refused like the path it points to;
 - only regular files: FIFOs, devices, sockets and folders are refused after an `os.stat`
   and before they are opened (and a file is opened non-blocking, then checked again);
-- a size cap (`[project] max_file_mb`, default `MAX_FILE_BYTES`).
+- a size cap (`[project] max_file_mb`, default `MAX_FILE_BYTES`; training data files
+  have their own, `MAX_DATA_BYTES`).
 
 A refused file is never opened, and the reason (`Refusal`, a message with a diagnostic
 code) never quotes its contents. `TextProvider` gives an open editor buffer's text; a
@@ -23,8 +24,11 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a larger markup file is refused with a diagnostic
+MAX_DATA_BYTES = 8 * 2**30  # a larger training data file (`[train] data = "x.npz"`) is refused
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 TextProvider = Callable[[str], "str | None"]
 """Gives the current text of a file (an editor's unsaved buffer), or None to read the disk."""
@@ -79,6 +83,27 @@ def stat_file(path: str, max_bytes: int | None = MAX_FILE_BYTES) -> Refusal | No
     return judge_stat(st, max_bytes)
 
 
+def open_regular(path: str, max_bytes: int | None = MAX_FILE_BYTES) -> tuple[BinaryIO | None, Refusal | None]:
+    """`path` opened for binary reading when it is a regular file of at most `max_bytes`
+    (judged before opening, and again on what was opened); never blocks on a FIFO."""
+    why = stat_file(path, max_bytes)
+    if why is not None:
+        return None, why
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as e:
+        return None, Refusal("the file does not exist" if e.errno == errno.ENOENT else
+                             f"cannot read the file: {e.strerror}")
+    try:
+        why = judge_stat(os.fstat(fd), max_bytes)
+    except OSError as e:
+        why = Refusal(f"cannot read the file: {e.strerror}")
+    if why is not None:
+        os.close(fd)
+        return None, why
+    return os.fdopen(fd, "rb"), None
+
+
 def read_regular_bytes(path: str, max_bytes: int | None = MAX_FILE_BYTES,
                        head: int | None = None) -> tuple[bytes | None, Refusal | None]:
     """The bytes of a regular file (its first `head` bytes only, if given), never blocking
@@ -88,9 +113,8 @@ def read_regular_bytes(path: str, max_bytes: int | None = MAX_FILE_BYTES,
     why = stat_file(path, max_bytes)
     if why is not None:
         return None, why
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError as e:
         if e.errno == errno.ENOENT:
             return None, Refusal("the file does not exist")
@@ -194,6 +218,13 @@ class FileAccess:
         if why is not None:
             return None, why
         return read_regular_bytes(path, self.max_bytes if max_bytes == -1 else max_bytes)
+
+    def open_binary(self, path: str, max_bytes: int | None = -1) -> tuple[BinaryIO | None, Refusal | None]:
+        """`path` on disk opened for reading (a large data file, read as it is used), or why not."""
+        why = self.outside(path)
+        if why is not None:
+            return None, why
+        return open_regular(path, self.max_bytes if max_bytes == -1 else max_bytes)
 
 
 def refuse(path: str, provider: TextProvider | None) -> Refusal | None:

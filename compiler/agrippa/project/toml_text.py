@@ -39,6 +39,34 @@ def for_toml(text: str) -> str:
     return _LONE_CR.sub("\n", text) if "\r" in text else text
 
 
+MAX_NESTING = 64  # arrays and inline tables deeper than this are refused before tomllib (it recurses)
+# every alternative matches (an unclosed string runs to the end of its line or file), so
+# the scan never starts over: linear on any text
+_DEPTH_TOKEN = re.compile(r'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:"""|\Z)|\'\'\'.*?(?:\'\'\'|\Z)'
+                          r'|"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"?|\'[^\'\r\n]*\'?|#[^\r\n]*|[\[\]{}]', re.S)
+
+
+def too_deep(text: str, limit: int = MAX_NESTING) -> Position | None:
+    """Where arrays or inline tables nest deeper than `limit` (strings and comments skipped),
+    or None. `tomllib` parses nesting by recursion: a deep file would raise RecursionError."""
+    depth = 0
+    for m in _DEPTH_TOKEN.finditer(text):
+        c = m.group(0)
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                return position_of(text, m.start())
+        elif c in "]}":
+            depth = max(0, depth - 1)
+    return None
+
+
+def position_of(text: str, offset: int) -> Position:
+    """The (line, character) of `offset`, lines ending at `\r\n`, `\r` or `\n`."""
+    starts = [0] + [m.end() for m in _BREAK.finditer(text, 0, offset)]
+    return Position(len(starts) - 1, offset - starts[-1])
+
+
 def newline_of(text: str | None) -> str:
     """The line break `text` uses (its first one), `\n` when it has none."""
     m = _BREAK.search(text or "")

@@ -13,7 +13,8 @@ from typing import Any
 
 from agrippa.base.diagnostics import Diagnostic, Range, Severity
 from agrippa.base.suggest import suggest
-from agrippa.project.config import CONFIG_FNAME, Config, toml_key_range
+from agrippa.project.config import CONFIG_FNAME, Config, file_access, toml_key_range
+from agrippa.project.files import MAX_DATA_BYTES, FileAccess, Refusal
 from agrippa.project.train_keys import (  # noqa: F401  (re-exported: the keys' docs as data)
     DEVICES,
     EARLY_STOPPING_KEYS,
@@ -131,25 +132,22 @@ def validate_train_config(config: Config, text: str | None = None
         return None, []
     if text is None:
         text = config.text
+    project_dir = os.path.dirname(os.path.abspath(path))
+    access = file_access(project_dir, config)  # data files are read through the project's policy
     if text is None and config.path:
-        try:
-            with open(config.path, encoding="utf-8") as f:
-                text = f.read()
-        except OSError:
-            text = ""
+        text = access.read(config.path)[0]
     text = text or ""
     diags: list[Diagnostic] = []
 
     def where(key: str | None) -> Range:
         return toml_key_range(text, f"train.{key}" if key else "train")
 
-    def err(key: str | None, msg: str, severity: Severity = Severity.ERROR) -> None:
-        diags.append(Diagnostic(path, where(key), severity, "train-config", msg))
+    def err(key: str | None, msg: str, severity: Severity = Severity.ERROR, code: str = "train-config") -> None:
+        diags.append(Diagnostic(path, where(key), severity, code, msg))
 
     if not isinstance(raw, dict):
         err(None, "train must be a table ([train])")
         return None, diags
-    project_dir = os.path.dirname(os.path.abspath(path))
     cfg = TrainConfig(project_dir=project_dir)
     for key, v in raw.items():
         if key not in _KEYS:
@@ -170,13 +168,13 @@ def validate_train_config(config: Config, text: str | None = None
     for key in ("data", "eval_data"):
         spec = getattr(cfg, key)
         if spec and key in raw and not any(d.range == where(key) for d in diags):
-            problem = _check_source(spec, project_dir)
+            problem = _check_source(spec, project_dir, access)
             if problem:
-                err(key, problem)
+                _refused_or(err, key, problem)
     if isinstance(raw.get("loss"), str) and ":" in raw["loss"]:
-        problem = _check_source(raw["loss"], project_dir, callable_only=True)
+        problem = _check_source(raw["loss"], project_dir, access, callable_only=True)
         if problem:
-            err("loss", problem)
+            _refused_or(err, "loss", problem)
     if cfg.steps is not None and cfg.epochs is not None:
         err("epochs", "give steps or epochs, not both")
     if cfg.schedule in ("inverse_sqrt", "noam"):
@@ -325,7 +323,7 @@ def _check_early_stopping(v: object, cfg: TrainConfig) -> list[tuple[str | None,
 def _sub_range(text: str, sub: str | None) -> Range:
     """The range of `early_stopping.<sub>` (or of early_stopping itself): written in a
     [train.early_stopping] table or as the inline table's key."""
-    from agrippa.project.toml_text import find_key, table_lines
+    from agrippa.project.toml_text import find_key, split_lines, table_lines
 
     found = find_key(text, f"train.early_stopping.{sub}") if sub else None
     if found:
@@ -333,22 +331,48 @@ def _sub_range(text: str, sub: str | None) -> Range:
     if find_key(text, "train.early_stopping") is None:
         where = table_lines(text, "train.early_stopping")
         if where is not None:
-            line = text.split("\n")[where[0]]
+            line = split_lines(text)[where[0]]
             return Range.of(where[0], 0, where[0], len(line))
     return toml_key_range(text, "train.early_stopping")
 
 
-def _check_source(spec: str, project_dir: str, callable_only: bool = False) -> str | None:
-    """A message when the file a data/loss spec names does not exist."""
+def _refused_or(err: Any, key: str, problem: str) -> None:
+    """Report a data/loss file's problem at its key: a refusal with its own code."""
+    if isinstance(problem, Refusal) and problem.code:
+        err(key, f"{key}: {problem}", code=problem.code)
+    else:
+        err(key, problem)
+
+
+def source_path(spec: str, project_dir: str) -> str:
+    """The file a data/loss spec names ("data.py:batches", "train.npz"), absolute."""
+    fname = spec.rpartition(":")[0] if ":" in spec and not spec.endswith(".npz") else spec
+    return os.path.abspath(fname if os.path.isabs(fname) else os.path.join(project_dir, fname))
+
+
+def source_refusal(spec: str, access: FileAccess) -> Refusal | None:
+    """Why the project's file-access policy refuses the file a data/loss spec names: outside
+    the project (after symlinks) and its roots, not a regular file, or over the size cap
+    (`MAX_DATA_BYTES` for an .npz file, the markup cap for Python). None: it may be read."""
+    path = source_path(spec, access.root)
+    return access.refusal(path, MAX_DATA_BYTES if path.endswith(".npz") else access.max_bytes)
+
+
+def _check_source(spec: str, project_dir: str, access: FileAccess, callable_only: bool = False) -> str | None:
+    """A message when the file a data/loss spec names does not exist or may not be read
+    (a `Refusal`, with its diagnostic code, in that case)."""
     fname, _, func = spec.rpartition(":") if ":" in spec else (spec, "", "")
     if callable_only and not func:
         return f"{spec!r} must be \"file.py:function\""
     if ":" in spec and (not fname.endswith(".py") or not func.isidentifier()):
         return f"{spec!r} must be \"file.py:function\""
-    full = fname if os.path.isabs(fname) else os.path.join(project_dir, fname)
-    if not os.path.isfile(full):
-        return f"{fname} not found in {project_dir}"
-    return None
+    why = source_refusal(spec, access)
+    if why is None:
+        return None
+    if not why.code:  # missing or unreadable: the plain message
+        return f"{fname or spec} not found in {project_dir}" if not os.path.lexists(
+            source_path(spec, project_dir)) else f"'{fname or spec}' is not read: {why}"
+    return Refusal(f"'{fname or spec}' is not read: {why}", why.code)
 
 
 def toml_keys() -> list[tuple[str, KeySpec]]:

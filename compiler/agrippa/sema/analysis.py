@@ -18,7 +18,7 @@ from agrippa.project.config import (
     load_config,
     project_dir_of,
 )
-from agrippa.project.files import TextProvider
+from agrippa.project.files import Refusal, TextProvider
 from agrippa.sema.expand.expander import Options, expand
 from agrippa.sema.ir import Graph
 from agrippa.syntax.tree import SourceFile
@@ -52,7 +52,7 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
             profile: str | None = None, strict: bool = False, provider: TextProvider | None = None,
             config: Config | None = None, files: dict[str, SourceFile] | None = None,
             shapes: bool = True, schema: bool = True,
-            previous: dict[str, SourceFile] | None = None, weights: bool = True,
+            previous: dict[str, SourceFile] | None = None, weights: bool = True, stored: bool = True,
             dynamic: tuple[str, ...] | list[str] = (),
             cancel: Callable[[], None] | None = None) -> Analysis:
     """Analyse the project containing `path` (a folder or a markup file).
@@ -61,7 +61,8 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
     `bindings`. With `strict` (compiling), unbound names are errors; otherwise they stay
     symbolic. `files` is a cache of parsed files reused across calls (the server's);
     `previous` holds earlier parses of files edited since, re-parsed incrementally.
-    With `weights`, the weights file's header is read and its shapes checked. `dynamic`
+    With `weights`, the weights file's header is read and its shapes checked; with `stored`
+    False (compile with reinit), the weights file is ignored altogether. `dynamic`
     names dims chosen at run time (with `[model] dynamic`): they stay symbolic, strict or not.
     `cancel` is called between phases and every so often inside expansion and shape
     inference; it raises (`Cancelled`) to stop an analysis a newer edit made outdated.
@@ -91,13 +92,15 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
                                 f"no .agr or .xml file in {project_dir}"))
         return result
     access = file_access(project_dir, config, provider)  # what may be read (project/files.py)
+    configured = os.path.join(project_dir, config.index) if index is None and config.index and config.path else None
+    if configured is not None and configured != index_path:  # a file analysed alone (the editor)
+        why = access.refusal(configured)
+        if why is not None and why.code:  # the toml still names an index that is never read
+            diags.append(_index_refused(config, why))
     refused = access.refusal(index_path)
     if refused is not None and refused.code:
-        if index is None and config.index and config.path:  # at [model] index of agrippa.toml
-            from agrippa.project.config import toml_key_range
-
-            diags.append(Diagnostic(config.path, toml_key_range(config.text or "", "model.index"), Severity.ERROR,
-                                    refused.code, f"{CONFIG_FNAME}: the index '{config.index}' is not read: {refused}"))
+        if configured is not None and configured == index_path:  # at [model] index of agrippa.toml
+            diags.append(_index_refused(config, refused))
         else:
             diags.append(Diagnostic(index_path, Range.of(0, 0, 0, 0), Severity.ERROR, "file-unreadable",
                                     f"cannot analyse this file: {refused}"))
@@ -126,10 +129,13 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
     from agrippa.sema.budgets import param_diagnostics
 
     diags.extend(param_diagnostics(graph, config.max_param_bytes, strict))
-    if weights:  # stored shapes against the dims, from the weights file's header (compile checks the data)
-        from agrippa.sema.weights_check import weights_diagnostics
+    from agrippa.sema.weights_check import weights_diagnostics
 
-        diags.extend(weights_diagnostics(graph, project_dir, config, access))
+    # the weights file's header: which params it stores (a small frozen one folds from its stored
+    # value, not its init), and, with `weights`, their shapes against the dims (compile checks the data)
+    found = weights_diagnostics(graph, project_dir, config, access) if stored else []
+    if weights:
+        diags.extend(found)
     if shapes:
         from agrippa.sema.shapes import infer_shapes
 
@@ -143,6 +149,14 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
     diags.extend(blame_tags(graph, diags))  # shape errors caused by what a tag passes in, at the tag too
     result.diagnostics = cap_per_file(_dedupe(name_instances(graph, diags)))  # floods: merged and counted per file
     return result
+
+
+def _index_refused(config: Config, why: Refusal) -> Diagnostic:
+    """`[model] index` names a file the project's policy refuses: said at that key."""
+    from agrippa.project.config import toml_key_range
+
+    return Diagnostic(config.path or CONFIG_FNAME, toml_key_range(config.text or "", "model.index"), Severity.ERROR,
+                      why.code, f"{CONFIG_FNAME}: the index '{config.index}' is not read: {why}")
 
 
 def _go_on() -> None:

@@ -192,6 +192,9 @@ class Graph:
     dynamic: tuple[str, ...] = ()  # dims chosen at run time (ONNX dim_param), symbolic even when compiling
     complete: bool = True  # False when rep/stretch counts were unknown (no bindings)
     untyped: set[str] = field(default_factory=set)  # tensors whose dtype type inference could not know
+    stored: frozenset[str] | None = frozenset()  # params the weights file holds a value for (None: it
+    # exists but its names could not be read); sema/weights_check.py sets it
+    stored_values: dict[str, Any] = field(default_factory=dict)  # small frozen ones' stored arrays
     # markup element -> what it stands for, across copies (for hover and navigation)
     element_tensors: dict[Element, list[Tensor]] = field(default_factory=dict)
     element_nodes: dict[Element, list[Node]] = field(default_factory=dict)

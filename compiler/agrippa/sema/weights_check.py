@@ -57,7 +57,8 @@ def shape_diagnostics(graph: Graph, stored: Mapping[str, tuple[int, ...]], wname
 
 
 def weights_diagnostics(graph: Graph | None, project_dir: str, config: Config, access: FileAccess) -> list[Diagnostic]:
-    """The weights file's shapes against the markup, read from its header (never its data)."""
+    """The weights file's shapes against the markup, read from its header (never its data);
+    sets `graph.stored`, the names it holds values for."""
     from agrippa.project.weights_header import read_header, weights_path
 
     if graph is None or not graph.params:
@@ -69,8 +70,16 @@ def weights_diagnostics(graph: Graph | None, project_dir: str, config: Config, a
     why = access.outside(path)
     header = read_header(path) if why is None else None
     error = f"{os.path.basename(path)}: {why}" if why is not None else header.error
+    graph.stored = None  # until its names are read
     if error is not None:
         return [Diagnostic(path, start, Severity.ERROR, "weights-unreadable", error)]
     if header.unknown is not None:
         return [Diagnostic(path, start, Severity.INFORMATION, "weights-unchecked", header.unknown)]
+    graph.stored = frozenset(header.entries)
+    frozen = [p.name for p in graph.params.values() if p.frozen and p.name in graph.stored]
+    if frozen:  # compile uses these stored values: the small ones fold for shape inference
+        from agrippa.project.weights_values import small_values
+        from agrippa.sema.shapes.frozen import FOLD_MAX
+
+        graph.stored_values = small_values(path, frozen, FOLD_MAX)
     return shape_diagnostics(graph, {k: s for k, (s, _) in header.entries.items()}, os.path.basename(path))

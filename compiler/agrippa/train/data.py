@@ -11,6 +11,10 @@ per epoch with whichever of these keyword arguments it accepts: `batch_size`, `s
 An `.npz` file holds one array per import plus the target, the first axis indexing the
 examples (shared inputs without it). Each epoch visits the examples in a fresh order
 (seeded), in batches of `batch_size`, dropping a last partial batch.
+
+Both are read only through the project's file-access policy (`project.files`): a file
+outside the project folder (after symlinks) and its `[project] roots`, a FIFO or device,
+or one over the size cap is refused with a `DataError`, before it is opened.
 """
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from agrippa.project.files import FileAccess
+
 Batch = dict[str, Any]
 
 
@@ -31,12 +37,31 @@ class DataError(Exception):
     """A data source that cannot be loaded or yields unusable batches."""
 
 
-def load_callable(spec: str, project_dir: str) -> Callable[..., Any]:
+def project_access(project_dir: str) -> FileAccess:
+    """The file-access policy of the project (its `[project]` table applies)."""
+    from agrippa.project.config import file_access, load_config
+
+    return file_access(project_dir, load_config(project_dir))
+
+
+def _allowed(spec: str, project_dir: str, access: FileAccess | None) -> str:
+    """The path a data/loss spec names, once the policy allows it; else a DataError."""
+    from agrippa.project.train_config import source_path, source_refusal
+
+    access = access or project_access(project_dir)
+    path = source_path(spec, access.root)
+    why = source_refusal(spec, access)
+    if why is not None:
+        fname = spec.rpartition(":")[0] if path.endswith(".py") else spec
+        raise DataError(f"{fname} not found in {project_dir}" if not os.path.lexists(path)
+                        else f"{fname} is not read: {why}")
+    return path
+
+
+def load_callable(spec: str, project_dir: str, access: FileAccess | None = None) -> Callable[..., Any]:
     """Import `function` from `file.py` (relative to the project) for `"file.py:function"`."""
     fname, _, func = spec.rpartition(":")
-    path = os.path.abspath(fname if os.path.isabs(fname) else os.path.join(project_dir, fname))
-    if not os.path.isfile(path):
-        raise DataError(f"{fname} not found in {project_dir}")
+    path = _allowed(spec, project_dir, access)
     name = "agrippa_user_" + hashlib.sha1(path.encode()).hexdigest()[:12] + "_" + \
         os.path.splitext(os.path.basename(path))[0]
     module = sys.modules.get(name)
@@ -114,11 +139,17 @@ class NpzSource(Source):
     seekable = True
 
     def __init__(self, path: str, *, batch_size: int, seed: int, ranks: Mapping[str, int | None],
-                 target: str) -> None:
+                 target: str, access: FileAccess | None = None) -> None:
+        from agrippa.project.files import MAX_DATA_BYTES
+
+        access = access or project_access(os.path.dirname(os.path.abspath(path)))
+        f, why = access.open_binary(os.path.abspath(path), MAX_DATA_BYTES)
+        if f is None:
+            raise DataError(f"{os.path.basename(path)} is not read: {why}")
         try:
-            with np.load(path, allow_pickle=False) as z:
+            with f, np.load(f, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, EOFError) as e:
             raise DataError(f"cannot read {os.path.basename(path)}: {e}") from e
         if target not in arrays:
             raise DataError(f"{os.path.basename(path)} has no target array {target!r} "
@@ -146,13 +177,16 @@ class NpzSource(Source):
 
 
 def open_source(spec: str, *, project_dir: str, batch_size: int, seed: int, split: str,
-                bindings: Mapping[str, Any], ranks: Mapping[str, int | None], target: str) -> Source:
+                bindings: Mapping[str, Any], ranks: Mapping[str, int | None], target: str,
+                access: FileAccess | None = None) -> Source:
+    """The data source `spec` names, read through the project's file-access policy."""
+    access = access or project_access(project_dir)
     if ":" in spec and not spec.endswith(".npz"):
-        fn = load_callable(spec, project_dir)
+        fn = load_callable(spec, project_dir, access)
         return CallableSource(fn, batch_size=batch_size, seed=seed, split=split,
                               bindings=bindings, spec=spec)
-    path = spec if os.path.isabs(spec) else os.path.join(project_dir, spec)
-    return NpzSource(path, batch_size=batch_size, seed=seed, ranks=ranks, target=target)
+    path = _allowed(spec, project_dir, access)
+    return NpzSource(path, batch_size=batch_size, seed=seed, ranks=ranks, target=target, access=access)
 
 
 def stream(source: Source, start_step: int = 0, epochs: int | None = None) -> Iterator[tuple[int, Batch]]:

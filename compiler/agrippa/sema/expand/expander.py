@@ -184,7 +184,19 @@ class Expander:
             finally:
                 self.multiplier = outer
         else:
+            if len(el.children) > MAX_NODES - len(self.graph.nodes):  # cheap: only a huge block looks closer
+                self._within_budget(scope, el)
             self.block_body(scope, el)
+
+    def _within_budget(self, scope: Scope, el: Element) -> None:
+        """A plain block whose own nodes pass MAX_NODES: the budget is reported at the node
+        past it, before any is built (a 20 MB file of nodes costs its parse, not 250,000 nodes)."""
+        nodes = [c for c in el.children if c.tag == "node"]
+        room = MAX_NODES - len(self.graph.nodes)
+        if len(nodes) > room:
+            self.reporter.add(Diagnostic(scope.file.path, nodes[room].tag_range, Severity.ERROR, "too-many-nodes",
+                                         f"the model expands to more than {MAX_NODES:,} nodes; analysis stopped here"))
+            raise Budget
 
     def _affordable(self, scope: Scope, el: Element, kind: str, n: int) -> bool:
         """Refuse, before expanding, a count that would make more than MAX_NODES nodes.

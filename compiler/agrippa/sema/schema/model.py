@@ -98,6 +98,11 @@ class Schema:
             tag: frozenset(c.local_name for c in self.child_decls(d) if self.units.get(c.local_name) is target_of(c))
             for tag, d in [*self.globals.items(), *self.units.items()]}
         self.mixed = frozenset(t for t, ctx in self.contexts.items() if all(d.type.mixed for _, d in ctx))
+        # units whose children may come in any order and number (a repeatable choice of
+        # single elements): there, a run of like stubs is judged as one (a block of 75,000
+        # nodes validates two stubs, not 75,000)
+        self.free_order = frozenset(tag for tag, d in [*self.globals.items(), *self.units.items()]
+                                    if _any_order(d))
         self._policies: dict[tuple[str, str], Any] = {}
         self._canonical: dict[tuple[str, str], str] = {}
         self.memo: dict[tuple[str, str, str], str] = {}
@@ -161,6 +166,7 @@ class ValueChecker:
 
     def __init__(self, xsd: xmlschema.XMLSchema10) -> None:
         self.context: Any = None
+        self._patterns: dict[int, list[Any] | None] = {}  # id(type) -> its patterns (see _string_patterns)
         try:
             from xmlschema.validators.validation import ValidationContext
 
@@ -179,9 +185,41 @@ class ValueChecker:
         return not ctx.errors
 
     def is_valid(self, xsd_type: Any, value: str) -> bool:
+        patterns = self._patterns.get(id(xsd_type), False)
+        if patterns is False:
+            patterns = self._patterns[id(xsd_type)] = _string_patterns(xsd_type)
+        if patterns is not None:  # a string restricted by patterns alone: the regexes decide
+            return any(p.match(value) for p in patterns)
         if self.context is not None:
             return self._fast(xsd_type, value)
         return bool(xsd_type.is_valid(value))
+
+
+def _string_patterns(xsd_type: Any) -> list[Any] | None:
+    """The compiled patterns of a restriction of xs:string whose only facets are patterns
+    (any one matching makes a value valid, as xmlschema judges it); None for other types."""
+    try:
+        base = xsd_type.base_type
+        if not xsd_type.is_atomic() or not xsd_type.is_restriction() or base is None or base.name != _XSD_STRING:
+            return None
+        if set(xsd_type.facets) != {_XSD + "pattern"} or getattr(base, "facets", {}).get(_XSD + "pattern"):
+            return None
+        patterns = list(xsd_type.patterns.patterns)
+        return patterns or None
+    except AttributeError:  # another xmlschema: judge through it
+        return None
+
+
+def _any_order(decl: Any) -> bool:
+    """Whether `decl`'s content is `<choice minOccurs="0" maxOccurs="unbounded">` of
+    elements each standing once: any sequence of its children's tags is valid."""
+    content = getattr(decl.type, "content", None)
+    if content is None or getattr(content, "model", None) != "choice":
+        return False
+    if content.max_occurs is not None or content.min_occurs != 0:
+        return False
+    parts = list(content)
+    return bool(parts) and all(hasattr(p, "local_name") and p.min_occurs == 1 and p.max_occurs == 1 for p in parts)
 
 
 def get_schema() -> Schema:

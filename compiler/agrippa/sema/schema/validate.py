@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from agrippa.base.diagnostics import Diagnostic, Severity
+from agrippa.base.diagnostics import MAX_PER_FILE, SUMMARY_CODE, ZERO_RANGE, Diagnostic, Severity
 from agrippa.sema.schema import libxml2 as schema_libxml2
 from agrippa.sema.schema.docs import schema_docs
 from agrippa.sema.schema.issues import Issue, issue_of
@@ -44,6 +44,10 @@ Key = tuple[str, tuple[tuple[str, str], ...], str | None, tuple[Any, ...]]
 MAX_CACHED_UNITS = 20_000
 MAX_CACHED_CHARS = 16_000_000  # text of remembered top-level units (one huge block edited often)
 WHOLE_FILE_MIN_UNITS = 4  # new top-level units from which one libxml2 pass is tried first
+WHOLE_FILE_MIN_CHARS = 500_000  # or new text (one huge block) from which it is tried first
+WARM_UP_MAX_ELEMENTS = 50_000  # larger files are not validated unit by unit ahead of an edit
+MAX_SCHEMA_ISSUES = MAX_PER_FILE  # distinct mistakes found before validation stops (a flood)
+VALIDATION_CHUNK = 256  # units per xmlschema call, between looks at the cap
 
 _cache: dict[Key, tuple[Issue, ...]] = {}
 # (tag, text) of a top-level unit -> its subtree's issues, with paths relative to it
@@ -80,13 +84,31 @@ def _key(s: Schema, el: Element, stubs: frozenset[str], units: list[Element]) ->
     if not el.children:
         return (tag, attrs, text, ())
     children: list[Any] = []
+    runs = stubs and tag in s.free_order  # a run of like stubs stands as one (see Schema.free_order)
     for c in el.children:
         if c.tag in stubs:
             units.append(c)
-            children.append(c.tag)  # a stub: the bare tag
+            if not (runs and children and children[-1] == c.tag):
+                children.append(c.tag)  # a stub: the bare tag
         else:
             children.append(_key(s, c, _NO_STUBS, units))
     return (tag, attrs, text, tuple(children))
+
+
+def _key_children(s: Schema, unit: Element) -> list[int] | None:
+    """For a free-order unit, the index among `unit`'s children of each child of its key
+    (runs of like stubs were collapsed there, see `_key`); None when they are the same."""
+    if unit.tag not in s.free_order:
+        return None
+    stubs = s.stubs.get(unit.tag, _NO_STUBS)
+    out: list[int] = []
+    prev = None
+    for j, c in enumerate(unit.children):
+        stub = c.tag in stubs
+        if not (stub and prev == c.tag):
+            out.append(j)
+        prev = c.tag if stub else None
+    return out if len(out) < len(unit.children) else None
 
 
 def _tree(key: Key | str, path: tuple[int, ...], paths: dict[ET.Element, tuple[int, ...]],
@@ -129,16 +151,19 @@ def _validate_units(s: Schema, keys: list[Key]) -> list[tuple[Issue, ...]]:
 
 def _whole_candidate(sf: SourceFile) -> list[tuple[str, str]] | None:
     """The (tag, text) of the root's children when the file should be judged as a whole:
-    it parsed cleanly, several of its top-level units were never seen, none is known to
-    be wrong. None otherwise."""
+    it parsed cleanly, none of its top-level units is known to be wrong, and several of
+    them, or much of its text (a huge block, a 5 MB line), were never seen. None otherwise."""
     root = sf.root
-    if root is None or sf.diagnostics or len(root.children) < WHOLE_FILE_MIN_UNITS:
+    if root is None or sf.diagnostics or not root.children:
         return None
     keys = [(c.tag, sf.text[c.start:c.end]) for c in root.children if c.end > c.start]
     known = [_text_cache.get(k) for k in keys]
-    if any(known) or sum(k is None for k in known) < WHOLE_FILE_MIN_UNITS:
+    if any(known):
         return None
-    return keys
+    unseen = [text for (_, text), k in zip(keys, known) if k is None]
+    if len(unseen) >= WHOLE_FILE_MIN_UNITS or sum(map(len, unseen)) >= WHOLE_FILE_MIN_CHARS:
+        return keys
+    return None
 
 
 # what `prejudge` started for a file: its top-level units' (tag, text), and libxml2's answer
@@ -230,22 +255,54 @@ def _validate_file(s: Schema, sf: SourceFile) -> list[Diagnostic]:
     missed = list(dict.fromkeys(key for _, key, issues in looked if issues is None))
     _STATS["units"] += len(found)
     _STATS["validated"] += len(missed)
-    fresh = dict(zip(missed, _validate_units(s, missed)))
+    fresh = _validate_capped(s, missed)
     for key, issues in fresh.items():
         if len(_cache) >= MAX_CACHED_UNITS:
             del _cache[next(iter(_cache))]
         _cache[key] = issues
     per_top: dict[Element, list[tuple[tuple[int, ...], Issue]]] = {t: [] for t in tops}
+    unchecked = 0
+    places: dict[Element, int] = {}  # see _top_of
     for unit, key, issues in looked:
-        for issue in issues if issues is not None else fresh[key]:
-            el = _walk(unit, issue.path)
-            out.append(to_diagnostic(sf, el, issue))
-            top, rel = _top_of(unit, tops)
-            if top is not None:
-                per_top[top].append((rel + issue.path, issue))
+        issues = issues if issues is not None else fresh.get(key)
+        if issues is None:  # past the cap of mistakes: not validated, nor remembered
+            unchecked += 1
+            top, _ = _top_of(unit, tops, places)
+            tops.pop(top, None)
+            per_top.pop(top, None)
+            continue
+        if not issues:
+            continue
+        index = _key_children(s, unit) if any(i.path for i in issues) else None
+        top, rel = _top_of(unit, tops, places)
+        for issue in issues:
+            path = issue.path if index is None or not issue.path else (index[issue.path[0]], *issue.path[1:])
+            out.append(to_diagnostic(sf, _walk(unit, path), issue))
+            if top is not None and top in per_top:
+                per_top[top].append((rel + path, issue))
     for top, text in tops.items():
-        _remember_top(top.tag, text, tuple(per_top[top]))
+        if top in per_top:
+            _remember_top(top.tag, text, tuple(per_top[top]))
+    if unchecked:
+        out.append(Diagnostic(sf.path, ZERO_RANGE, Severity.WARNING, SUMMARY_CODE,
+                              f"schema validation stopped after {MAX_SCHEMA_ISSUES:,} mistakes; {unchecked:,} more "
+                              "blocks and nodes were not checked against the schema", data={"dropped": 0}))
     return out
+
+
+def _validate_capped(s: Schema, keys: list[Key]) -> dict[Key, tuple[Issue, ...]]:
+    """The issues of `keys`, validated in chunks until MAX_SCHEMA_ISSUES are found (a flood
+    of distinct mistakes costs the cap, not the file); keys past it are left out."""
+    fresh: dict[Key, tuple[Issue, ...]] = {}
+    found = 0
+    for start in range(0, len(keys), VALIDATION_CHUNK):
+        chunk = keys[start:start + VALIDATION_CHUNK]
+        for key, issues in zip(chunk, _validate_units(s, chunk)):
+            fresh[key] = issues
+            found += len(issues)
+        if found >= MAX_SCHEMA_ISSUES:
+            break
+    return fresh
 
 
 def _remember_top(tag: str, text: str, issues: tuple[tuple[tuple[int, ...], Issue], ...]) -> None:
@@ -266,15 +323,19 @@ def _walk(el: Element, path: tuple[int, ...]) -> Element:
     return el
 
 
-def _top_of(unit: Element, tops: dict[Element, str]) -> tuple[Element | None, tuple[int, ...]]:
-    """The top-level unit containing `unit`, and the child-index path from it to `unit`."""
+def _top_of(unit: Element, tops: dict[Element, str], index: dict[Element, int]) -> tuple[Element | None, tuple[int, ...]]:
+    """The top-level unit containing `unit`, and the child-index path from it to `unit`.
+    `index`: each child's place among its siblings, filled a parent at a time (a block of
+    30,000 nodes is counted once, not once per node)."""
     rel: list[int] = []
     el = unit
     while el is not None and el not in tops:
         parent = el.parent
         if parent is None:
             return None, ()
-        rel.append(parent.children.index(el))
+        if el not in index:
+            index.update((c, i) for i, c in enumerate(parent.children))
+        rel.append(index[el])
         el = parent
     return el, tuple(reversed(rel))
 
@@ -304,12 +365,14 @@ def cache_info() -> dict[str, int]:
 
 def warm_up(files: Iterable[SourceFile] = ()) -> None:
     """Build the xmlschema model (and the root units of `files`) ahead of the first edit;
-    the language server calls this in the background once it has published."""
+    the language server calls this in the background once it has published. A huge file
+    (more than WARM_UP_MAX_ELEMENTS) is left to its first edit: warming it would hold the
+    interpreter for seconds while the user hovers."""
     s = get_schema()
     schema_docs()
     with LOCK:
         for sf in files:
-            if sf.root is not None and sf.root.tag in s.globals:
+            if sf.root is not None and sf.root.tag in s.globals and len(sf.all) <= WARM_UP_MAX_ELEMENTS:
                 _validate_file(s, sf)
 
 

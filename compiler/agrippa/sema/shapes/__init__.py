@@ -4,6 +4,8 @@
 otherwise sympy expressions in the user's own names (`[ntokens, dvalues*nheads]`), `None`
 for a dim or a rank that cannot be known. Mismatches come back as diagnostics written in
 those names; dim hints that disagree with the inferred shape are `stale-dim` warnings.
+Small integer tensors whose contents are known (constants, Shape's output, frozen parameters
+with a fixed init: `frozen`) are followed as values, so Reshape, Slice, ... get exact shapes.
 
 Hand-written rules live in `elementwise`, `linalg`, `layout`, `reduce` and `spatial`; every other op
 goes through ONNX's own inference (`fallback`).

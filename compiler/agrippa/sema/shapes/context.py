@@ -46,6 +46,7 @@ class Run:
         self.graph = graph
         self.diags: list[Diagnostic] = []
         self.values: dict[str, tuple] = {}  # known contents of small int tensors (Shape, ...)
+        self.folded: dict[str, Any] = {}  # frozen parameters' known values, as numpy arrays (frozen.py)
         self.symbolic = not graph.bindings
 
 
@@ -97,7 +98,8 @@ class Ctx:
         return t.dtype if t is not None else "float32"
 
     def value(self, i: int) -> tuple | None:
-        """The contents of input i when known (a constant, or computed like Shape's output)."""
+        """The contents of input i when known (a constant, a folded frozen parameter, or
+        computed like Shape's output)."""
         t = self.tensor(i)
         if t is None:
             return None
@@ -126,7 +128,9 @@ class Ctx:
         if not self.present(index):
             return False, None
         v = self.value(index)
-        return True, list(v) if v is not None else None
+        if v is None or any(type(x) is float for x in v):  # floats where ints belong: a type error, reported
+            return True, None
+        return True, list(v)
 
     def where(self, name: str, index: int) -> int | str:
         """Where to point for a value written as attribute `name` or given as input `index`."""

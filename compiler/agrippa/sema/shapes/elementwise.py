@@ -10,10 +10,13 @@ from agrippa.sema.shapes.dims import (
     MAYBE,
     UNKNOWN,
     Shape,
+    add,
     compare,
     format_dim,
     format_shape,
     is_one,
+    mul,
+    sub,
 )
 
 BROADCAST = ("Add", "Sub", "Mul", "Div", "Pow", "Mod", "BitShift", "BitwiseAnd",
@@ -81,8 +84,29 @@ def _broadcast(ctx: Ctx) -> list[Shape]:
         a, b = ins[0].tensor.shape, ins[1].tensor.shape
         if a is None or b is None:
             raise Fail()
-        return [a if a == b else broadcast_pair(ctx, a, b, 1, 0)]
+        out = a if a == b else broadcast_pair(ctx, a, b, 1, 0)
+        if len(out) <= 1 and ctx.op in ARITH:  # shape arithmetic (Shape, a frozen parameter, ...)
+            _arith_values(ctx)
+        return [out]
     return [broadcast(ctx, [i for i in range(len(ins)) if ctx.present(i)])]
+
+
+ARITH = {"Add": add, "Sub": sub, "Mul": mul}
+_INT_BOUND = 1 << 62  # past it int64 arithmetic may wrap at run time: not followed
+
+
+def _arith_values(ctx: Ctx) -> None:
+    """The contents of Add, Sub or Mul of two small integer vectors (or scalars) when both are known."""
+    if ctx.dtype(0) not in ("int64", "int32") or ctx.dtype(1) != ctx.dtype(0):
+        return
+    x, y = ctx.value(0), ctx.value(1)
+    if x is None or y is None or not x or not y or (len(x) != len(y) and 1 not in (len(x), len(y))):
+        return
+    n = max(len(x), len(y))
+    fn = ARITH[ctx.op]
+    out = tuple(fn(x[i if len(x) > 1 else 0], y[i if len(y) > 1 else 0]) for i in range(n))
+    if all(type(v) is not int or -_INT_BOUND < v < _INT_BOUND for v in out):
+        ctx.values[0] = out
 
 
 @rule("Mod")

@@ -11,6 +11,7 @@ from agrippa.sema.shapes import elementwise, layout, linalg, reduce, spatial  # 
 from agrippa.sema.shapes.context import RULES, Ctx, Fail, Run
 from agrippa.sema.shapes.dims import norm_shape
 from agrippa.sema.shapes.fallback import fallback
+from agrippa.sema.shapes.frozen import fold
 from agrippa.sema.shapes.hints import check_hints
 from agrippa.sema.shapes.operands import check_kernel, check_operands
 from agrippa.sema.types.infer import Types, check_exports, onnx_types, start, type_node
@@ -29,6 +30,8 @@ def infer(graph: Graph, cancel: Callable[[], None] | None = None) -> list[Diagno
     for p in graph.params.values():
         if p.tensor is not None:
             p.tensor.shape = norm_shape(p.tensor.declared)
+            if p.frozen:
+                fold(run, p)  # its value, when check knows it (frozen.py)
     for c in graph.constants.values():
         t = graph.tensors.get(c.name)
         if t is not None:

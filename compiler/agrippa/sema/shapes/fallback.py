@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from onnx import TensorProto, defs, helper, numpy_helper, shape_inference
 
-from agrippa.sema.dtypes import ELEM_TYPE_CODES, ELEM_TYPE_NAMES
+from agrippa.sema.dtypes import ELEM_TYPE_CODES, ELEM_TYPE_NAMES, type_str_name
 from agrippa.sema.shapes.context import SHAPE_ERROR, Ctx, Fail
 from agrippa.sema.shapes.dims import Shape
 
@@ -75,11 +75,27 @@ def _data(ctx: Ctx, i: int, shape: tuple) -> np.ndarray | None:
     c = ctx.run.graph.constants.get(t.name) if t is not None else None
     if c is not None:
         return c.value
+    folded = ctx.run.folded
+    if folded and t is not None and t.name in folded:  # a frozen parameter's value, of its own type
+        return folded[t.name] if _accepts(ctx, i, t.dtype) else None
     v = ctx.value(i)
     if v is None or not all(type(x) is int for x in v) or not all(type(d) is int for d in shape):
         return None
     arr = np.asarray(v, dtype=np.int64)
     return arr.reshape(shape) if arr.size == int(np.prod(shape)) else None
+
+
+def _accepts(ctx: Ctx, i: int, dtype: str) -> bool:
+    """Input i of the node's op takes `dtype` (else the type error is reported, and the value
+    is not shown to ONNX, which would say it again)."""
+    try:
+        ins = defs.get_schema(ctx.op, ctx.run.graph.opset, "").inputs
+    except defs.SchemaError:
+        return False
+    if not ins:
+        return False
+    formal = ins[min(i, len(ins) - 1)]
+    return any(type_str_name(x) == dtype for x in formal.types)
 
 
 def _infer(schema: defs.OpSchema, ctx: Ctx, inputs: list, data: list, placeholders: set[str]) -> list | str:

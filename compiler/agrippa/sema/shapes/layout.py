@@ -85,7 +85,7 @@ def _gather(ctx: Ctx) -> list[Shape]:
     ax = ctx.axis(ctx.attr("axis", 0), len(data), shape=data)
     iv = ctx.value(1)
     n = data[ax]
-    if iv is not None and type(n) is int:
+    if iv is not None and type(n) is int and all(type(i) is int for i in iv):
         for i in iv:
             if not -n <= i < n:
                 ctx.error(f"Gather: index {i} is out of range for dimension {ax} of {format_shape(data)}",

@@ -100,7 +100,7 @@ def _constant(ctx: Ctx) -> list[Shape]:
 def _constant_of_shape(ctx: Ctx) -> list[Shape]:
     ctx.dtypes[0] = "float32"
     v = ctx.value(0)
-    if v is not None:
+    if v is not None and not any(type(d) is float for d in v):  # floats: a type error, reported
         return [tuple(norm(d) for d in v)]
     s = ctx.shape(0)
     if len(s) != 1 or type(s[0]) is not int:
