@@ -449,3 +449,19 @@ def test_same_padding_of_a_dilated_pool_is_refused(tmp_path, op: str) -> None:
 def test_same_padding_of_an_undilated_pool_runs(tmp_path) -> None:
     green(tmp_path, X1288, '<node op="MaxPool" kernel_shape="[3, 3]" auto_pad="SAME_UPPER" strides="[2, 2]">'
           '<input src="x"/><output name="y"/></node>', '<export from="y" dim="[1, 2, 4, 4]"/>')
+
+
+MAXPOOL_CEIL = ('<node op="MaxPool" kernel_shape="[3, 2]" pads="[1, 0, 0, 1]" strides="[2, 2]" ceil_mode="1">'
+                '<input src="x"/><output name="y"/></node>')
+
+
+def test_a_ceil_mode_window_in_the_padding_needs_opset_22(tmp_path) -> None:
+    """Seed 7, #6986: before opset 22 ONNX's inference counts a last window that starts in the
+    padding (width 4), onnxruntime does not (3): compile's full check refused what check passed."""
+    x = '<import from="x" dim="[2, 3, 5, 6]"/>'
+    assert the_error(tmp_path, x, MAXPOOL_CEIL, '<export from="y" dim="[2, 3, 3, 3]"/>', opset=13) == (
+        "shape-error", "1",
+        "MaxPool: with ceil_mode, the last window along dimension 3 would start in the padding: onnxruntime "
+        "drops it (3 outputs) but ONNX's shape inference before opset 22 counts it (4), so the compiled model is "
+        "refused; set [model] opset to 22 or more, or change pads or ceil_mode")
+    green(tmp_path, x, MAXPOOL_CEIL, '<export from="y" dim="[2, 3, 3, 3]"/>', opset=22)

@@ -80,6 +80,11 @@ def _ints(ctx: Ctx, name: str, n: int, default: int) -> list:
     return list(v)
 
 
+CEIL_FIXED_OPSET = 22
+"""From this opset on, ONNX's inference drops a ceil_mode window that starts in the padding, as
+onnxruntime does at every opset."""
+
+
 def window(ctx: Ctx, spatial: tuple, kernel: list) -> tuple:
     """Output spatial dims of a sliding window (Conv, pooling), as in the ONNX spec."""
     n = len(spatial)
@@ -105,6 +110,12 @@ def window(ctx: Ctx, spatial: tuple, kernel: list) -> tuple:
         o = add(ceildiv(room, s) if ceil else floordiv(room, s), 1)
         if ceil and type(o) is int and type(d) is int and (o - 1) * s >= d + pads[i]:
             o -= 1  # the last window must start inside the input (as onnxruntime computes it)
+            if ctx.run.graph.opset < CEIL_FIXED_OPSET:
+                ctx.error(f"{ctx.op}: with ceil_mode, the last window along dimension {i + 2} would start in the "
+                          f"padding: onnxruntime drops it ({o} outputs) but ONNX's shape inference before opset "
+                          f"{CEIL_FIXED_OPSET} counts it ({o + 1}), so the compiled model is refused; set [model] "
+                          f"opset to {CEIL_FIXED_OPSET} or more, or change pads or ceil_mode",
+                          at="ceil_mode", code=SHAPE_ERROR)
         out.append(o)
     return tuple(out)
 
