@@ -465,3 +465,11 @@ def test_a_ceil_mode_window_in_the_padding_needs_opset_22(tmp_path) -> None:
         "drops it (3 outputs) but ONNX's shape inference before opset 22 counts it (4), so the compiled model is "
         "refused; set [model] opset to 22 or more, or change pads or ceil_mode")
     green(tmp_path, x, MAXPOOL_CEIL, '<export from="y" dim="[2, 3, 3, 3]"/>', opset=22)
+
+
+@pytest.mark.parametrize("op", ["Conv", "ConvTranspose"])
+def test_group_must_be_positive(tmp_path, op: str) -> None:
+    """Seed 7, #8448: ConvTranspose with group="-1" checked green; onnx.checker refused it."""
+    assert the_error(tmp_path, X1288, f'<node op="{op}" group="-1"><input src="x"/>'
+                     '<params name="w" dim="[2, 2, 3, 3]"/><output name="y"/></node>', Y1) == (
+        "bad-attribute", "-1", f"{op}: attribute 'group' must be positive; got -1")

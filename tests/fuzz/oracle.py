@@ -66,6 +66,11 @@ ALLOWED_MESSAGES = [
      "onnxruntime accepts -1 but torch's converter (and the spec) do not"),
     ("rank-mismatch", r"LayerNormalization: Scale .* has more dimensions than", "the spec: scale broadcasts to "
      "the normalized shape; onnxruntime broadcasts it to X, torch refuses"),
+    ("shape-error", r"with ceil_mode, the last window .* before opset 22", "before opset 22 ONNX's shape "
+     "inference counts a ceil_mode window that starts in the padding and onnxruntime does not: no output shape "
+     "satisfies both (onnx.checker refuses onnxruntime's, onnxruntime computes the other)"),
+    ("shape-error", r"auto_pad SAME_(UPPER|LOWER) with dilations", "onnxruntime pads a dilated pooling kernel as if "
+     "undilated: its output contradicts ONNX's shape inference (and so the model's declared shapes)"),
     ("shape-mismatch", r"PRelu: the slope .* does not broadcast to X", "ONNX: PRelu's slope broadcasts to X one "
      "way and the output has X's shape; onnxruntime broadcasts both ways, so its output would contradict ONNX's "
      "own shape inference"),

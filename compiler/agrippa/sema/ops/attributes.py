@@ -265,7 +265,7 @@ POSITIVE: dict[str, frozenset[str]] = {
     "sample_size": frozenset({"Multinomial"}), "scale": frozenset({"RandomNormal", "RandomNormalLike"}),
     "spatial_scale": frozenset({"MaxRoiPool"}), "pooled_shape": frozenset({"MaxRoiPool"}),
     "output_shape": frozenset({"ConvTranspose"}),
-    **dict.fromkeys(("hidden_size", "blocksize", "kernel_shape", "strides", "dilations"), frozenset({"*"})),
+    **dict.fromkeys(("hidden_size", "blocksize", "kernel_shape", "strides", "dilations", "group"), frozenset({"*"})),
 }
 """Numeric attributes whose values must be > 0: attribute -> ops ("*": any op)."""
 NONZERO = frozenset({("Celu", "alpha")})
