@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from agrippa.train import dist
+from agrippa.train.compiled import compile_runner
 from agrippa.train.model import TrainError
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "16": torch.float16}
@@ -68,13 +69,14 @@ def cxx_compiler() -> str | None:
 
 def compile_model(runner: torch.nn.Module, device: torch.device,
                   message: Callable[[str], None]) -> Callable[..., Any] | None:
-    """`torch.compile(runner)`, or None (with a message saying why) when it cannot work."""
+    """`torch.compile(runner)` with train/compiled.py's backend, or None (with a message saying
+    why) when it cannot work."""
     if device.type == "cpu" and cxx_compiler() is None:
         message("compile = true: no C++ compiler found (torch.compile needs one on CPU; set CXX); "
                 "training eagerly")
         return None
     try:
-        return torch.compile(runner)
+        return compile_runner(runner)
     except Exception as e:  # an unsupported platform or python
         message(f"compile = true: torch.compile failed ({type(e).__name__}: {e}); training eagerly")
         return None

@@ -27,6 +27,8 @@ import torch.nn.functional as F
 from onnx import helper, numpy_helper, shape_inference
 from torch import nn
 
+from agrippa.train.fast_ops import fast_ops
+
 Value = tuple[torch.Tensor, bool]  # (tensor, has a leading batch axis)
 
 
@@ -387,13 +389,13 @@ def native_batched(module: nn.Module, proto: onnx.ModelProto) -> NativeBatched |
     trainable = {k: tuple(v.shape) for k, v in module.initializers.named_parameters(recurse=False)}
     outputs = [o.name for o in graph.output]
     if not os.environ.get("AGRIPPA_NO_FUSION"):
-        from agrippa.train.fusion import alias_identities, fuse
+        from agrippa.train.fusion import alias_identities, fuse, pool_before_relu
 
         ops, outputs = alias_identities(ops, outputs)
         frozen = {k: float(v.reshape(-1)[0]) for k, v in
                   [*module.initializers.named_buffers(recurse=False), *consts.items()]
                   if v.numel() == 1 and v.is_floating_point()}
-        ops = fuse(ops, outputs, trainable, frozen)
-    ops = _fuse_matmuls(ops, trainable)
+        ops = pool_before_relu(fuse(ops, outputs, trainable, frozen), outputs)
+    ops = fast_ops(_fuse_matmuls(ops, trainable), graph)
     inputs = [i.name for i in proto.graph.input if i.name not in {x.name for x in graph.initializer}]
     return NativeBatched(module, ops, inputs, ranks, outputs, consts)

@@ -5,6 +5,10 @@ replaces (float32 results differ only by summation order, ~1e-7 relative):
 - Identity nodes become aliases (so that q/k/v projections of one tensor fuse);
 - a written-out layer norm (ReduceMean, Sub, Mul, ReduceMean, Add eps, Sqrt, Div, Mul gain,
   Add bias) becomes `F.layer_norm`;
+- a MaxPool of a Relu runs as the Relu of the MaxPool (max commutes with a monotone
+  function: the same values, and the gradient reaches the same window element), on a
+  quarter of the elements for 2×2 pooling; inductor also vectorises pooling well only
+  when the Relu is not inlined into its windows;
 - the heads of a multi-head attention (per head: MatMul q/k/v by 2-D weights, Transpose of
   k, MatMul, Div or Mul by a constant, optional Add of a mask, Softmax, MatMul by v; the
   heads concatenated on the last axis) become one projection per side and
@@ -22,6 +26,12 @@ import torch
 import torch.nn.functional as F
 
 Value = tuple[torch.Tensor, bool]
+
+
+# Under torch.compile, attention with at most this many scores per head is spelled out:
+# inductor fuses the scaling, mask and softmax around two batched products, faster on CPU
+# for short sequences than its call of the flash kernel (and than that kernel eagerly).
+MATH_ATTENTION_MAX = 128 * 128
 
 
 def _lift(x: torch.Tensor, rank: int, to: int) -> torch.Tensor:
@@ -54,13 +64,12 @@ class _Attention:
         (xq, bq), (xkv, bkv) = vals[0], vals[1]  # type: ignore[misc]
         mv, h = vals[2], self.heads
         w = [v[0] for v in vals[3:]]  # type: ignore[index]
-        wq, wk, wv = torch.cat(w[:h], 1), torch.cat(w[h:2 * h], 1), torch.cat(w[2 * h:], 1)
-        dk, dv = wq.shape[1] // h, wv.shape[1] // h
+        dk, dv = w[0].shape[1], w[2 * h].shape[1]  # one concatenation per product (one copy)
         if self.self_attention:
-            q, k, v = (xq @ torch.cat([wq, wk, wv], 1)).split([wq.shape[1], wk.shape[1], wv.shape[1]], -1)
+            q, k, v = (xq @ torch.cat(w, 1)).split([h * dk, h * dk, h * dv], -1)
         else:
-            q = xq @ wq
-            k, v = (xkv @ torch.cat([wk, wv], 1)).split([wk.shape[1], wv.shape[1]], -1)
+            q = xq @ torch.cat(w[:h], 1)
+            k, v = (xkv @ torch.cat(w[h:], 1)).split([h * dk, h * dv], -1)
         mask, bm = (None, False) if mv is None else mv
         batched = bq or bkv or bm
         if batched:
@@ -72,8 +81,10 @@ class _Attention:
         q = q.unflatten(-1, (h, dk)).transpose(-2, -3)
         k = k.unflatten(-1, (h, dk)).transpose(-2, -3)
         v = v.unflatten(-1, (h, dv)).transpose(-2, -3)
-        if mask is not None and mask.requires_grad:  # a trainable mask: spelled out
-            att = torch.softmax(q @ k.transpose(-1, -2) * self.scale + mask, -1) @ v
+        trainable_mask = mask is not None and mask.requires_grad
+        if trainable_mask or (q.shape[-2] * k.shape[-2] <= MATH_ATTENTION_MAX and torch.compiler.is_compiling()):
+            scores = q @ k.transpose(-1, -2) * self.scale
+            att = torch.softmax(scores if mask is None else scores + mask, -1) @ v
         else:
             att = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=self.scale)
         return [(att.transpose(-2, -3).flatten(-2), batched)]
@@ -90,6 +101,34 @@ def alias_identities(ops: list[Any], outputs: list[str]) -> tuple[list[Any], lis
             continue
         kept.append(op)
     return kept, [alias.get(n, n) for n in outputs]
+
+
+def pool_before_relu(ops: list[Any], outputs: list[str]) -> list[Any]:
+    """Reorder Relu → MaxPool (the Relu's output feeding only the pool, the pool without an
+    Indices output) into MaxPool → Relu."""
+    uses = Counter(n for op in ops for n in op.inputs if n)
+    uses.update(outputs)
+    producer = {o: op for op in ops for o in op.outputs if o}
+    order = {id(op): k for k, op in enumerate(ops)}
+    moved: dict[int, Any] = {}
+    for pool in ops:
+        if pool.op != "MaxPool" or len([o for o in pool.outputs if o]) != 1 or not pool.inputs:
+            continue
+        relu = producer.get(pool.inputs[0])
+        if relu is None or relu.op != "Relu" or uses[relu.outputs[0]] != 1 or id(relu) in moved:
+            continue
+        mid, out = relu.outputs[0], pool.outputs[0]
+        pool.inputs = [relu.inputs[0], *pool.inputs[1:]]
+        pool.outputs = [mid, *pool.outputs[1:]]
+        relu.inputs, relu.outputs = [mid], [out]
+        moved[id(relu)] = pool
+    if not moved:
+        return ops
+    kept = [op for op in ops if id(op) not in moved]
+    for relu_id, pool in moved.items():  # the Relu now runs right after its pool
+        relu = ops[order[relu_id]]
+        kept.insert(kept.index(pool) + 1, relu)
+    return kept
 
 
 def fuse(ops: list[Any], outputs: list[str], weights: dict[str, tuple[int, ...]],
@@ -153,7 +192,8 @@ def fuse(ops: list[Any], outputs: list[str], weights: dict[str, tuple[int, ...]]
         if not heads or any(h is None for h in heads):
             continue
         keys = {h["key"] for h in heads}  # type: ignore[index]
-        if len(keys) != 1:
+        widths = {(weights[h["wq"]], weights[h["wv"]]) for h in heads}  # type: ignore[index]
+        if len(keys) != 1 or len(widths) != 1:
             continue
         xq, xkv, mask, mask_rank, scale = heads[0]["key"]  # type: ignore[index]
         for h in heads:
