@@ -14,7 +14,21 @@ def make_optimizer(cfg: TrainConfig, params: Iterable[torch.nn.Parameter]) -> to
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.decay)
     cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
-    return cls(params, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.decay)
+    fused = {"fused": True} if _fusable(cfg, params) else {}
+    return cls(params, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.decay, **fused)
+
+
+_FUSED_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+
+
+def _fusable(cfg: TrainConfig, params: list[torch.nn.Parameter]) -> bool:
+    """torch's fused Adam/AdamW kernel (one update for all tensors, the same formula) applies:
+    plain floating-point tensors on the CPU or one GPU; FSDP's sharded tensors keep the default.
+    An Agrippa model has more, smaller parameter tensors than a handwritten one (one per
+    attention head's matrix), so the per-tensor overhead it saves matters here."""
+    return (cfg.strategy != "fsdp" and bool(params)
+            and all(type(p.data) is torch.Tensor and p.dtype in _FUSED_DTYPES and p.device.type in ("cpu", "cuda")
+                    for p in params))
 
 
 def d_model_of(cfg: TrainConfig, bindings: Mapping[str, object]) -> int | None:
