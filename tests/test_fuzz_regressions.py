@@ -473,3 +473,21 @@ def test_group_must_be_positive(tmp_path, op: str) -> None:
     assert the_error(tmp_path, X1288, f'<node op="{op}" group="-1"><input src="x"/>'
                      '<params name="w" dim="[2, 2, 3, 3]"/><output name="y"/></node>', Y1) == (
         "bad-attribute", "-1", f"{op}: attribute 'group' must be positive; got -1")
+
+
+def test_recurrent_clip_must_be_positive(tmp_path) -> None:
+    """Seed 8, #2062: GRU with clip="-1.0" checked green; onnxruntime refuses clip <= 0 at load."""
+    assert the_error(tmp_path, '<import from="x" dim="[4, 2, 2]"/>', '<node op="GRU" hidden_size="3" clip="-1.0">'
+                     '<input src="x"/><params name="w" dim="[1, 9, 2]"/><params name="r" dim="[1, 9, 3]"/>'
+                     '<output name="y"/></node>', Y1, opset=20) == (
+        "bad-attribute", "-1.0", "GRU: attribute 'clip' must be positive; got -1.0")
+
+
+def test_center_crop_pad_needs_an_int64_shape(tmp_path) -> None:
+    """Seed 8, #9: CenterCropPad with an int32 shape checked green; onnxruntime's expansion of the
+    op binds its int64 constants and the int32 shape to one type, and refuses the model."""
+    code, text, message = the_error(tmp_path, '<import from="x" dim="[1, 2, 3, 3]"/>\n'
+                                    '<import from="s" dim="[4]" type="int32"/>', '<node op="CenterCropPad">'
+                                    '<input src="x"/><input src="s"/><output name="y"/></node>', Y1, opset=18)
+    assert (code, text) == ("type-mismatch", "s")
+    assert message.startswith("CenterCropPad: onnxruntime needs an int64 shape here")

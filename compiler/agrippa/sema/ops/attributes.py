@@ -264,7 +264,7 @@ POSITIVE: dict[str, frozenset[str]] = {
     "size": frozenset({"LRN"}), "alpha": frozenset({"LRN"}), "beta": frozenset({"LRN"}),
     "sample_size": frozenset({"Multinomial"}), "scale": frozenset({"RandomNormal", "RandomNormalLike"}),
     "spatial_scale": frozenset({"MaxRoiPool"}), "pooled_shape": frozenset({"MaxRoiPool"}),
-    "output_shape": frozenset({"ConvTranspose"}),
+    "output_shape": frozenset({"ConvTranspose"}), "clip": frozenset({"RNN", "GRU", "LSTM"}),
     **dict.fromkeys(("hidden_size", "blocksize", "kernel_shape", "strides", "dilations", "group"), frozenset({"*"})),
 }
 """Numeric attributes whose values must be > 0: attribute -> ops ("*": any op)."""

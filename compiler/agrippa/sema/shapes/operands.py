@@ -220,6 +220,14 @@ def _saturate(ctx: Ctx) -> None:
                   "refuses the node)", at="saturate", code="bad-attribute")
 
 
+def _center_crop_pad(ctx: Ctx) -> None:
+    """onnxruntime runs CenterCropPad as its ONNX function body, whose constants are int64: an
+    int32 shape binds one type variable to two types there, and the model is refused at load."""
+    if ctx.dtype(1) == "int32":
+        ctx.error("CenterCropPad: onnxruntime needs an int64 shape here (it expands the op into ops with "
+                  "int64 constants), got int32; cast it with Cast to=\"7\"", at=1, code="type-mismatch")
+
+
 def _loss(ctx: Ctx) -> None:
     scores, target = _ints_shape(ctx, 0), _ints_shape(ctx, 1)
     if scores is None or target is None:
@@ -259,5 +267,5 @@ KERNEL_RULES = {"SpaceToDepth": _space_to_depth, "DepthToSpace": _space_to_depth
                 "DequantizeLinear": _quantize, "ScatterElements": _scatter_elements, "ScatterND": _scatter_nd,
                 "NonMaxSuppression": _nms, "LRN": _lrn, "RNN": _recurrent, "GRU": _recurrent, "LSTM": _recurrent,
                 "Cast": _saturate, "CastLike": _saturate, "NegativeLogLikelihoodLoss": _loss,
-                "SoftmaxCrossEntropyLoss": _loss, "Split": _split, "Col2Im": _col2im, "Einsum": _einsum,
+                "SoftmaxCrossEntropyLoss": _loss, "CenterCropPad": _center_crop_pad, "Split": _split, "Col2Im": _col2im, "Einsum": _einsum,
                 **NN_KERNEL_RULES}
