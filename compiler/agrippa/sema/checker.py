@@ -29,7 +29,7 @@ from agrippa.base.suggest import suggest
 from agrippa.sema.checks_trainable import untrainable_ops
 from agrippa.sema.expand.expander import Options
 from agrippa.sema.inits import DEFAULT_INIT, INIT_KINDS
-from agrippa.sema.ir import Graph
+from agrippa.sema.ir import Graph, Tensor
 from agrippa.sema.names import is_plain_name, reserved_char
 from agrippa.syntax.tree import Element, SourceFile
 
@@ -94,8 +94,9 @@ def check(graph: Graph, options: Options) -> list[Diagnostic]:
         if sf.root is None:
             continue
         fc = FileCheck(sf, sf.path == graph.index, out)
+        rules_for = table.get
         for el in sf.elements():
-            for fn in table.get(el.tag, anywhere):
+            for fn in rules_for(el.tag, anywhere):
                 fn(fc, el)
     for fn in GRAPH_RULES:
         fn(graph, out)
@@ -242,13 +243,20 @@ def unused_outputs(graph: Graph, out: list[Diagnostic]) -> None:
     for el, tensors in graph.element_tensors.items():
         if el.tag != "output" or not tensors:
             continue
-        if any(t.users or t.name in exported or t.name in referenced for t in tensors):
-            continue
-        origin = tensors[0].origin
-        if el.get("name") is None:
-            continue
-        out.append(Diagnostic(origin.file, el.attrs["name"].value_range, Severity.HINT, "unused-output",
-                              f"'{el.get('name')}' is never used", data={"tags": ["unnecessary"]}))
+        for t in tensors:  # a loop, not any(generator): it runs once per output of the model
+            if t.users or t.name in exported or t.name in referenced:
+                break
+        else:
+            _unused(el, tensors, out)
+
+
+def _unused(el: Element, tensors: list[Tensor], out: list[Diagnostic]) -> None:
+    """Report the `<output>` `el`, whose tensors nothing reads."""
+    name = el.get("name")
+    if name is None:
+        return
+    out.append(Diagnostic(tensors[0].origin.file, el.attrs["name"].value_range, Severity.HINT, "unused-output",
+                          f"'{name}' is never used", data={"tags": ["unnecessary"]}))
 
 
 def model_without_exports(graph: Graph, out: list[Diagnostic], strict: bool) -> None:

@@ -16,6 +16,7 @@ from agrippa.project.config import DEFAULT_OPSET
 from agrippa.sema.inits import DEFAULT_INIT
 from agrippa.syntax.tree import Element, SourceFile
 
+_SET = object.__setattr__
 Dim = Any  # int, a sympy expression, or None when unknown
 Shape = "tuple[Dim, ...] | None"
 
@@ -67,13 +68,20 @@ def source_related(chain: tuple[Frame, ...]) -> tuple[RelatedInfo, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Origin:
     """Where an IR object comes from: an element of a file, reached through `chain`."""
 
     file: str
     element: Element
     chain: tuple[Frame, ...] = ()
+
+    def __init__(self, file: str, element: Element, chain: tuple[Frame, ...] = ()):
+        # made for every node and tensor: the frozen fields are set through `_SET` bound once
+        # (a frozen dataclass's own __init__ looks object.__setattr__ up per field, ~1.5x slower)
+        _SET(self, "file", file)
+        _SET(self, "element", element)
+        _SET(self, "chain", chain)
 
     @property
     def copy_indices(self) -> tuple[int, ...]:

@@ -46,6 +46,8 @@ _STRAY_RUN_RE = re.compile(r"(?:\s*<(?![A-Za-z_:!?/]))*")  # more stray '<' (whi
 _TAG = _TOKEN_RE.groupindex["tag"] - 1
 _FIRST_ATTR = _TAG + 1
 _MORE = _TOKEN_RE.groupindex["more"] - 1
+# group numbers (found faster than names, in the loop run once per token)
+_G_SLASH, _G_END, _G_GT, _G_WS, _G_TEXT = (_TOKEN_RE.groupindex[k] for k in ("slash", "end", "gt", "ws", "text"))
 
 
 class Scanner:
@@ -112,18 +114,18 @@ class Scanner:
             if m is None:  # not well-formed here: the careful path reports and recovers
                 i = self.markup(i)
                 continue
-            kind = m.lastgroup
+            kind = m.lastindex  # the number of the token's last group: which alternative matched
             end = m.end()
-            if kind == "slash":  # a well-formed start tag without entities (its last group)
+            if kind == _G_SLASH:  # a well-formed start tag without entities (its last group)
                 g = m.groups()
-                el = Element(g[_TAG], lines, i)
-                attrs = el.attrs
+                tag = g[_TAG]
+                attrs: dict[str, Attr] = {}
                 k = _FIRST_ATTR
                 while k < _MORE and g[k] is not None:  # group k + 1: a name; k + 2, k + 3: its value
                     name = g[k]
                     ns = m.start(k + 1)
                     if name in attrs:
-                        self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{el.tag}>",
+                        self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{tag}>",
                                  "xml-duplicate-attribute")
                     elif g[k + 1] is not None:
                         attrs[name] = Attr(name, g[k + 1], lines, ns, ns + len(name), m.start(k + 2), g[k + 1])
@@ -131,48 +133,50 @@ class Scanner:
                         attrs[name] = Attr(name, g[k + 2], lines, ns, ns + len(name), m.start(k + 3), g[k + 2])
                     k += 3
                 if g[_MORE]:
-                    for a in attr_iter(text, m.start("more"), m.end("more")):
+                    for a in attr_iter(text, m.start(_MORE + 1), m.end(_MORE + 1)):
                         name, dq, sq = a.groups()
                         ns = a.start(1)
                         if name in attrs:
-                            self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{el.tag}>",
+                            self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{tag}>",
                                      "xml-duplicate-attribute")
                         elif dq is not None:
                             attrs[name] = Attr(name, dq, lines, ns, ns + len(name), a.start(2), dq)
                         else:
                             attrs[name] = Attr(name, sq, lines, ns, ns + len(name), a.start(3), sq)
-                tag_end = m.end("slash") + 1
-                el.start_tag_end = tag_end
-                if el.tag == "desc" and tag_end != end and not m.group("slash"):
+                tag_end = m.end(_G_SLASH) + 1
+                slash = g[_G_SLASH - 1]
+                if tag_end != end and not slash and tag == "desc":
                     end = tag_end  # its leading white space is content
                 if stack and len(stack) < MAX_DEPTH:
-                    el.parent = stack[-1]
-                    stack[-1].children.append(el)
-                    every.append(el)
-                    if m.group("slash"):
-                        el.self_closing = el.closed = True
-                        el.end = tag_end
+                    # built in one call: (tag, lines, start, end, start_tag_end, attrs, children, parent, ...)
+                    top = stack[-1]
+                    if slash:
+                        el = Element(tag, lines, i, tag_end, tag_end, attrs, [], top, "", True, True)
                     else:
+                        el = Element(tag, lines, i, -1, tag_end, attrs, [], top)
                         stack.append(el)
+                    top.children.append(el)
+                    every.append(el)
                 else:
+                    el = Element(tag, lines, i, -1, tag_end, attrs)
                     self.open(el)
-                    if m.group("slash"):
+                    if slash:
                         el.self_closing = el.closed = True
                         el.end = tag_end
                         self.pop(el)
-            elif kind == "ws":
+            elif kind == _G_WS:
                 if stack and stack[-1].tag == "desc":
                     self.text_node(i, end)
-            elif kind == "gt":  # an end tag
-                if stack and stack[-1].tag == m.group("end"):
+            elif kind == _G_GT:  # an end tag
+                if stack and stack[-1].tag == m.group(_G_END):
                     el = stack.pop()
-                    el.end = m.end("gt")
+                    el.end = m.end(_G_GT)
                     el.closed = True
                     if stack and stack[-1].tag == "desc" and el.end != end:
                         end = el.end  # white space inside <desc> is content
                 else:
                     end = self.end_tag(i)
-            elif kind == "text":
+            elif kind == _G_TEXT:
                 self.text_node(i, end)
             else:  # a comment
                 sf.comments.append((i, end))

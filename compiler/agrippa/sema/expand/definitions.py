@@ -48,8 +48,9 @@ class Definitions:
 
     def node_name(self, title: str) -> str:
         """The next ONNX node name for a title (`Linear$1`, `Linear$2`, ...)."""
-        self.title_count[title] += 1
-        return f"{title}${self.title_count[title]}"
+        n = self.title_count.get(title, 0) + 1  # get: a Counter's __missing__ is a Python call
+        self.title_count[title] = n
+        return f"{title}${n}"
 
     def defs_in_file(self, sf: SourceFile) -> dict[str, Element]:
         """The first `<output>` defining each name in a file."""
@@ -69,16 +70,18 @@ class Definitions:
             return None
         name = attr.value
         logical = scope.prefix + name
+        graph = self.graph
+        tensors = graph.tensors
         onnx_name = self.current.get(logical)
-        if onnx_name is None and logical in self.graph.tensors:
+        if onnx_name is None and logical in tensors:
             onnx_name = logical  # a name of the flat graph, passed through as written (h$2)
         if onnx_name is None:
             self.undefined(scope, el, attr, name, strict, what)
             return None
-        t = self.graph.tensors.get(onnx_name)
+        t = tensors.get(onnx_name)
         if t is not None:
-            self.graph.element_tensors.setdefault(el, []).append(t)
-            self.graph.definitions.setdefault(el, t.origin.element)
+            graph.element_tensors.setdefault(el, []).append(t)
+            graph.definitions.setdefault(el, t.origin.element)
         return t
 
     def undefined(self, scope: Scope, el: Element, attr: Attr, name: str, strict: bool, what: str) -> None:
@@ -103,8 +106,9 @@ class Definitions:
     # -- graph contents ------------------------------------------------------------------------
     def add_node(self, node: Node) -> None:
         """Append a node; past MAX_NODES, report it and stop the walk (`Budget`)."""
-        self.graph.nodes.append(node)
-        if len(self.graph.nodes) > MAX_NODES:
+        nodes = self.graph.nodes
+        nodes.append(node)
+        if len(nodes) > MAX_NODES:
             self.reporter.add(Diagnostic(
                 node.origin.file, node.origin.element.tag_range, Severity.ERROR, "too-many-nodes",
                 f"the model expands to more than {MAX_NODES:,} nodes; analysis stopped here"))
@@ -112,13 +116,13 @@ class Definitions:
 
     def define_output(self, scope: Scope, el: Element, node: Node) -> Tensor | None:
         """The tensor an `<output>` of `node` defines (`y`, then `y$1`, ... for repeats)."""
-        name = el.get("name")
-        if not name:
+        attr = el.attrs.get("name")
+        if attr is None or not attr.value:
             return None
-        logical = scope.prefix + name
-        count = self.name_count[logical]
+        logical = scope.prefix + attr.value
+        count = self.name_count.get(logical, 0)  # get: a Counter's __missing__ is a Python call
         onnx_name = logical if count == 0 else f"{logical}${count}"
-        self.name_count[logical] += 1
+        self.name_count[logical] = count + 1
         t = Tensor(onnx_name, logical, scope.origin(el), producer_ref=weakref.ref(node))
         self.claim(t, el)
         self.current[logical] = t.name
@@ -129,7 +133,9 @@ class Definitions:
         point 4): of two values with one name, the one computed by a node is renamed; a
         parameter, graph input or constant keeps its name. Two of those: an error."""
         held = self.graph.tensors.get(t.name)
-        if held is not None and held is not t:
+        if held is None:  # the common case: a fresh name
+            return self.graph.add_tensor(t, element)
+        if held is not t:
             if t.kind in RENAMEABLE:
                 self._rename(t, held)
             elif held.kind in RENAMEABLE:

@@ -241,14 +241,15 @@ class Expander:
         return n if isinstance(n, int) and 1 <= n <= MAX_COPIES else 1
 
     def block_body(self, scope: Scope, el: Element) -> None:
-        reference = self.defs.reference
+        reference, build, cancel = self.defs.reference, self.nodes.build, self.opt.cancel
         for child in el.children:
             tag = child.tag
             if tag == "node":
-                self.nodes.build(scope, child)
-                self._ticks += 1
-                if self._ticks % CANCEL_EVERY == 0 and self.opt.cancel is not None:
-                    self.opt.cancel()  # a newer edit made this expansion outdated: it raises
+                build(scope, child)
+                if cancel is not None:
+                    self._ticks += 1
+                    if self._ticks % CANCEL_EVERY == 0:
+                        cancel()  # a newer edit made this expansion outdated: it raises
             elif tag == "block":
                 self.block(scope, child)
             elif tag == "import":

@@ -6,7 +6,9 @@ the `Reporter` for diagnostics, the `AttrReader` for attribute values and the
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from agrippa.base.diagnostics import Fix, Range, TextEdit
 from agrippa.base.suggest import suggest
@@ -31,21 +33,39 @@ class NodeBuilder:
         self.defs = defs
         self.opset = opset
         self.opset_fix = opset_fix  # the quick fix that sets [model] opset in agrippa.toml
+        self._schemas: dict[str, tuple[opcat.OpSchema | None, _OpFacts | None]] = {}  # op name -> `op_schema`
+
+    def op_schema(self, op: str) -> tuple[opcat.OpSchema | None, _OpFacts | None]:
+        """The op's schema at this opset and its per-op facts (looked up once per op name)."""
+        found = self._schemas.get(op)
+        if found is None:
+            schema = opcat.get_op(op, self.opset)
+            found = self._schemas[op] = (schema, _facts(schema) if schema is not None else None)
+        return found
 
     def build(self, scope: Scope, el: Element) -> Node | None:
-        defs, graph = self.defs, self.defs.graph
-        op_attr = el.attrs.get("op")
+        # the hottest function of expansion (once per node copy): attribute lookups are hoisted
+        defs = self.defs
+        graph = defs.graph
+        attrs = el.attrs
+        op_attr = attrs.get("op")
         op = op_attr.value if op_attr is not None else ""
-        schema = opcat.get_op(op, self.opset) if op else None
+        schema, facts = (self._schemas.get(op) or self.op_schema(op)) if op else (None, None)
         if op_attr is not None and op and schema is None:
             self.unknown_op(scope, op_attr)
-        title = scope.prefix + (el.get("title") or "GenericNode")
+        title_attr = attrs.get("title")
+        title = scope.prefix + ((title_attr.value if title_attr is not None else None) or "GenericNode")
         node = Node(defs.node_name(title), op or "?", scope.origin(el))
-        node.known = True
-        graph.element_nodes.setdefault(el, []).append(node)
-        expose = el.get("expose") == "yes"
+        made = graph.element_nodes.get(el)
+        if made is None:
+            graph.element_nodes[el] = [node]
+        else:
+            made.append(node)
+        expose_attr = attrs.get("expose")
+        expose = expose_attr is not None and expose_attr.value == "yes"
         n_in = 0
         outputs = []
+        inputs = node.inputs
         for child in el.children:
             tag = child.tag
             if tag == "input":
@@ -55,21 +75,25 @@ class NodeBuilder:
                 n_in += 1
                 p = defs.param(scope, child)
                 if p is not None and p.tensor is not None:
-                    node.inputs.append(Use(p.tensor, child))
+                    inputs.append(Use(p.tensor, child))
                     p.tensor.users.append(node.name)
             elif tag == "output":
                 outputs.append(child)
-        if schema is not None:
-            self.attributes(scope, el, node, schema)
+        # a node with only layout/meta attributes and an op without required ones has nothing to read
+        if facts is not None and (facts.required or not NODE_META_ATTRS.issuperset(attrs)):
+            n_in += self.attributes(scope, el, node, schema, facts)  # plus constants made from attributes
+        define_output = defs.define_output
+        node_outputs = node.outputs
         for child in outputs:
-            t = defs.define_output(scope, child, node)
+            t = define_output(scope, child, node)
             if t is not None:
-                node.outputs.append(t)
+                node_outputs.append(t)
         if schema is not None:
-            n_in += sum(1 for u in node.inputs if u.element is el)  # constants from attributes
-            msg = opcat.check_node_arity(schema, n_in, len(outputs))
-            if msg:
-                self.reporter.error(scope, op_attr.value_range, "arity", msg)
+            n_out = len(outputs)
+            if not (schema.min_input <= n_in <= schema.max_input and schema.min_output <= n_out <= schema.max_output):
+                msg = opcat.check_node_arity(schema, n_in, n_out)
+                if msg:
+                    self.reporter.error(scope, op_attr.value_range, "arity", msg)
         defs.add_node(node)
         return node
 
@@ -106,11 +130,11 @@ class NodeBuilder:
                               compat.unknown_attribute_message(schema.name, attr.name, close, known), fixes=fixes)
 
     def input(self, scope: Scope, el: Element, node: Node, expose: bool) -> None:
-        graph = self.defs.graph
         attr = el.attrs.get("src")
         if attr is None or not attr.value:
             return
         if expose:
+            graph = self.defs.graph
             name = scope.prefix + attr.value
             t = graph.tensors.get(name)
             if t is None:
@@ -126,15 +150,17 @@ class NodeBuilder:
         node.inputs.append(Use(t, el))
         t.users.append(node.name)
 
-    def attributes(self, scope: Scope, el: Element, node: Node, schema: opcat.OpSchema) -> None:
+    def attributes(self, scope: Scope, el: Element, node: Node, schema: opcat.OpSchema, facts: _OpFacts) -> int:
+        """Read the node's op attributes; returns how many inputs they added (constants, and
+        the empty inputs before them)."""
         error = self.reporter.error
-        attr_inputs = opcat.attribute_inputs(schema)
+        accepted = facts.accepted
         pending: list[tuple[int, opcat.ParsedAttr, Element]] = []
         for name, attr in el.attrs.items():
             if name in NODE_META_ATTRS:
                 continue
-            if name not in schema.attributes and name not in attr_inputs:
-                self.ignored(scope, el, attr, schema, sorted(schema.attributes) + sorted(attr_inputs))
+            if name not in accepted:
+                self.ignored(scope, el, attr, schema, list(facts.known))
                 continue
             text = self.reader.text_attr(scope, el, name)
             if text is None:
@@ -153,13 +179,16 @@ class NodeBuilder:
                 pending.append((parsed.input_index, parsed, el))
             else:
                 node.attributes[name] = parsed
-        for name, a in schema.attributes.items():
-            if a.required and name not in node.attributes and name not in el.attrs:
+        for name in facts.required:
+            if name not in node.attributes and name not in el.attrs:
                 rng = el.attrs["op"].value_range if "op" in el.attrs else el.tag_range
                 error(scope, rng, "missing-attribute", f"{schema.name} needs the attribute '{name}'",
                          fixes=(Fix(f"Add {name}=\"\"", (TextEdit(scope.file.path, _after_op(scope, el),
                                                                    f' {name}=""'),), True),),
                          data={"attribute": name})
+        if not pending:
+            return 0
+        before = len(node.inputs)
         for index, parsed, _el in sorted(pending, key=lambda x: x[0]):
             first = node.inputs[0].tensor.name if node.inputs else node.name
             arr = parsed.to_array()
@@ -168,6 +197,24 @@ class NodeBuilder:
                 node.inputs.append(Use(_EMPTY, el))
             node.inputs.insert(index, Use(t, el))
             t.users.append(node.name)
+        return len(node.inputs) - before
+
+
+@dataclass(frozen=True, slots=True)
+class _OpFacts:
+    """What `attributes` asks of an op for every node: computed once per schema."""
+
+    accepted: frozenset[str]  # its ONNX attributes and the XML attributes that are inputs
+    known: tuple[str, ...]  # the same, as the did-you-mean candidates (sorted attributes, then inputs)
+    required: tuple[str, ...]  # required attributes, in schema order
+
+
+@functools.lru_cache(maxsize=4096)
+def _facts(schema: opcat.OpSchema) -> _OpFacts:
+    attr_inputs = opcat.attribute_inputs(schema)
+    return _OpFacts(frozenset(schema.attributes) | frozenset(attr_inputs),
+                    (*sorted(schema.attributes), *sorted(attr_inputs)),
+                    tuple(name for name, a in schema.attributes.items() if a.required))
 
 
 def _after_op(scope: Scope, el: Element) -> Range:

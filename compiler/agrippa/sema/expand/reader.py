@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from agrippa.base.diagnostics import Range, Severity
 from agrippa.sema.expand.scope import Reporter, Scope
-from agrippa.sema.values import Value, ValueError_, evaluate, parse_value, substitute
+from agrippa.sema.values import Name, Value, ValueError_, evaluate, parse_value, substitute
 from agrippa.syntax.tree import Attr, Element
 
 MAX_COPIES = 100_000  # rep/stretch count of one block
@@ -29,6 +29,9 @@ class AttrReader:
         self.symbolic = symbolic
         self._values: dict[Attr, Value | ValueError_] = {}
         self._evaluated: dict[str, object] = {}  # attribute text -> its evaluated value
+        # attribute text -> its names without a binding (the bindings are fixed for a reader)
+        self._missing: dict[str, list[Name]] = {}
+        self._dims: dict[str, tuple] = {}  # attribute text -> its dims, when valid (immutable)
 
     def parsed(self, attr: Attr) -> Value | ValueError_:
         """The attribute's parsed value, or the mistake that stopped parsing (memoized)."""
@@ -54,7 +57,10 @@ class AttrReader:
         Without any bindings (the editor before a profile is chosen) unbound names are
         symbols, not mistakes; once bindings are given, each missing one is reported.
         """
-        missing = [n for n in v.names() if n.name not in self.bindings and n.name not in self.dynamic]
+        missing = self._missing.get(v.source)
+        if missing is None:
+            missing = self._missing[v.source] = [n for n in v.names()
+                                                 if n.name not in self.bindings and n.name not in self.dynamic]
         if missing and (self.bindings or not self.symbolic):
             for n in missing:
                 self._report(scope, self.value_range(scope, attr, n.start, n.end), severity,
@@ -166,6 +172,9 @@ class AttrReader:
             v = [v]
         if params and self.dynamic and self._dynamic_params(scope, attr):
             return None
+        known = self._dims.get(attr.value)  # equal texts evaluate alike (`eval_attr` shares them too)
+        if known is not None:
+            return known
         out = []
         for d in v:
             if isinstance(d, float) and d.is_integer():
@@ -178,7 +187,8 @@ class AttrReader:
                              "bad-dim", f"{name} must be a list of whole numbers, got {d!r}{dyn}")
                 return None
             out.append(d)
-        return tuple(out)
+        dims = self._dims[attr.value] = tuple(out)
+        return dims
 
     def _dynamic_params(self, scope: Scope, attr: Attr) -> bool:
         """Report dynamic names in a parameter's dim, at each name; True when there is one."""
