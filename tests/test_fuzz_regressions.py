@@ -491,3 +491,18 @@ def test_center_crop_pad_needs_an_int64_shape(tmp_path) -> None:
                                     '<input src="x"/><input src="s"/><output name="y"/></node>', Y1, opset=18)
     assert (code, text) == ("type-mismatch", "s")
     assert message.startswith("CenterCropPad: onnxruntime needs an int64 shape here")
+
+
+BN_INPUTS = '<input src="x"/>' + "".join(f'<params name="{n}" dim="[3]"/>' for n in ("s", "b", "m", "v"))
+
+
+def test_batch_norm_outputs_follow_training_mode(tmp_path) -> None:
+    """Seed 8, #8287: BatchNormalization with training_mode="1" and one output checked green;
+    ONNX's inference wants 3 outputs then (1 otherwise), and compile's full check refused it."""
+    x = '<import from="x" dim="[2, 3, 4]"/>'
+    assert the_error(tmp_path, x, f'<node op="BatchNormalization" training_mode="1">{BN_INPUTS}'
+                     '<output name="y"/></node>', Y1, opset=20) == (
+        "arity", "1", "BatchNormalization: in training_mode=\"1\" it has 3 outputs, here 1; write Y, running_mean "
+        "and running_var")
+    green(tmp_path, x, f'<node op="BatchNormalization">{BN_INPUTS}<output name="y"/></node>',
+          '<export from="y" dim="[2, 3, 4]"/>', opset=20)

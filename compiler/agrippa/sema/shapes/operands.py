@@ -228,6 +228,20 @@ def _center_crop_pad(ctx: Ctx) -> None:
                   "int64 constants), got int32; cast it with Cast to=\"7\"", at=1, code="type-mismatch")
 
 
+def _batch_norm(ctx: Ctx) -> None:
+    """From opset 14, BatchNormalization has 3 outputs when training_mode is 1 (Y, running mean
+    and variance) and exactly 1 otherwise; ONNX's inference (and the checker) refuse other counts."""
+    if ctx.run.graph.opset < 14:
+        return
+    training = ctx.attr("training_mode", 0) == 1
+    n, want = len(ctx.node.outputs), 3 if training else 1
+    if n != want:
+        mode = "training_mode=\"1\"" if training else "inference (training_mode 0)"
+        ctx.error(f"BatchNormalization: in {mode} it has {want} output{'s' * (want > 1)}, here {n}"
+                  + ("; write Y, running_mean and running_var" if training else "; drop the others"),
+                  at="training_mode" if "training_mode" in ctx.node.origin.element.attrs else "op", code="arity")
+
+
 def _loss(ctx: Ctx) -> None:
     scores, target = _ints_shape(ctx, 0), _ints_shape(ctx, 1)
     if scores is None or target is None:
@@ -267,5 +281,5 @@ KERNEL_RULES = {"SpaceToDepth": _space_to_depth, "DepthToSpace": _space_to_depth
                 "DequantizeLinear": _quantize, "ScatterElements": _scatter_elements, "ScatterND": _scatter_nd,
                 "NonMaxSuppression": _nms, "LRN": _lrn, "RNN": _recurrent, "GRU": _recurrent, "LSTM": _recurrent,
                 "Cast": _saturate, "CastLike": _saturate, "NegativeLogLikelihoodLoss": _loss,
-                "SoftmaxCrossEntropyLoss": _loss, "CenterCropPad": _center_crop_pad, "Split": _split, "Col2Im": _col2im, "Einsum": _einsum,
+                "SoftmaxCrossEntropyLoss": _loss, "CenterCropPad": _center_crop_pad, "BatchNormalization": _batch_norm, "Split": _split, "Col2Im": _col2im, "Einsum": _einsum,
                 **NN_KERNEL_RULES}
