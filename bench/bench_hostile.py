@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lsp_client import RpcClient, start_server  # noqa: E402
+
 IO = '<import from="x" dim="[3, 4]" />'
 SECRET = "SECRET-7731"
 NODE = '<node op="Relu"><input src="x"/><output name="y"/></node>'
@@ -226,66 +229,22 @@ def run_cli(case: Case, project: Path) -> Result:
 
 # -- the server ----------------------------------------------------------------------------------
 
-class Client:
-    """Just enough of an LSP client over stdio: requests, notifications, diagnostics."""
+class Client(RpcClient):
+    """Keeps every publishDiagnostics, with the time it came."""
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.next_id = 0
-        self.pending: dict[int, asyncio.Future] = {}
         self.published: list[tuple[float, str, list[dict]]] = []
         self.got = asyncio.Event()
-        self.reader = asyncio.ensure_future(self._read())
+        super().__init__(proc)
 
-    def _send(self, msg: dict) -> None:
-        body = json.dumps(msg).encode()
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-
-    async def request(self, method: str, params: Any) -> Any:
-        self.next_id += 1
-        fut = asyncio.get_running_loop().create_future()
-        self.pending[self.next_id] = fut
-        self._send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
-        return await fut
-
-    def notify(self, method: str, params: Any) -> None:
-        self._send({"jsonrpc": "2.0", "method": method, "params": params})
-
-    async def _read(self) -> None:
-        out = self.proc.stdout
-        assert out is not None
-        while True:
-            length = 0
-            while True:
-                line = await out.readline()
-                if not line:
-                    return
-                if line in (b"\r\n", b"\n"):
-                    break
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            msg = json.loads(await out.readexactly(length))
-            if "id" in msg and "method" in msg:  # the server asks (configuration, progress)
-                result = [{} for _ in msg["params"]["items"]] if msg["method"] == "workspace/configuration" else None
-                self._send({"jsonrpc": "2.0", "id": msg["id"], "result": result})
-            elif "id" in msg:
-                fut = self.pending.pop(msg["id"], None)
-                if fut is not None and not fut.done():
-                    fut.set_result(msg.get("result"))
-            elif msg.get("method") == "textDocument/publishDiagnostics":
-                p = msg["params"]
-                self.published.append((time.perf_counter(), p["uri"], p["diagnostics"]))
-                self.got.set()
+    def notification(self, method: str, params: Any) -> None:
+        if method == "textDocument/publishDiagnostics":
+            self.published.append((time.perf_counter(), params["uri"], params["diagnostics"]))
+            self.got.set()
 
     def proc_stat(self) -> tuple[float, float]:
         """(CPU seconds, peak RSS in MB) of the server so far."""
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            hwm = next((int(line.split()[1]) for line in f if line.startswith("VmHWM:")), 0)
-        return cpu, hwm / 1024
+        return self.cpu_s(), self.status_mb("VmHWM")
 
 
 def _open(client: Client, path: Path) -> str:
@@ -302,10 +261,7 @@ async def run_server(case: Case, project: Path) -> Result:
     good = workspace / "good"
     good.mkdir(exist_ok=True)
     (good / "main.agr").write_text(GOOD)
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "agrippa_lsp", stdin=asyncio.subprocess.PIPE,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-                                                limit=2**27)
-    client = Client(proc)
+    client = Client(await start_server(limit=2**27))
     r = Result()
     try:
         await asyncio.wait_for(client.request("initialize", {
@@ -338,10 +294,10 @@ async def run_server(case: Case, project: Path) -> Result:
         try:
             await asyncio.wait_for(client.request("shutdown", None), 10)
             client.notify("exit", None)
-            await asyncio.wait_for(proc.wait(), 10)
+            await asyncio.wait_for(client.proc.wait(), 10)
         except (asyncio.TimeoutError, ConnectionError):
-            proc.kill()
-            await proc.wait()
+            client.proc.kill()
+            await client.proc.wait()
         client.reader.cancel()
     return r
 

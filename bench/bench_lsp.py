@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import re
@@ -26,6 +25,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.append(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
 from gen_large import mlp_model  # noqa: E402
+from lsp_client import RpcClient, start_server  # noqa: E402
 from machine import calibrate, reference_ms, slowdown  # noqa: E402
 from shared_paths import CASES, missing_reason  # noqa: E402  (../shared, from the repository root)
 
@@ -40,82 +40,36 @@ START_TARGET_S = 0.8  # the generated 15,000-line model; larger ones scale it
 MEMORY_RATIO = 1.2
 
 
-class Client:
-    """Just enough of an LSP client: requests, notifications, the server's requests."""
+class Client(RpcClient):
+    """The benchmark's client: waits for the diagnostics of a document version."""
 
     def __init__(self, proc: asyncio.subprocess.Process):
-        self.proc = proc
-        self.next_id = 0
-        self.pending: dict[int, asyncio.Future] = {}
         self.diag_waiters: list[tuple[str, int | None, asyncio.Future]] = []
         self.first_diag: asyncio.Future = asyncio.get_running_loop().create_future()
-        self.reader = asyncio.ensure_future(self._read())
+        super().__init__(proc)
 
     @classmethod
     async def start(cls) -> Client:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "agrippa_lsp", stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, limit=2**26)
-        return cls(proc)
-
-    def _send(self, msg: dict) -> None:
-        body = json.dumps(msg).encode()
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-
-    async def request(self, method: str, params: Any) -> Any:
-        self.next_id += 1
-        fut = asyncio.get_running_loop().create_future()
-        self.pending[self.next_id] = fut
-        self._send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
-        return await fut
-
-    def notify(self, method: str, params: Any) -> None:
-        self._send({"jsonrpc": "2.0", "method": method, "params": params})
+        return cls(await start_server())
 
     def diagnostics(self, uri: str, version: int | None) -> asyncio.Future:
         fut = asyncio.get_running_loop().create_future()
         self.diag_waiters.append((uri, version, fut))
         return fut
 
-    async def _read(self) -> None:
-        out = self.proc.stdout
-        assert out is not None
-        while True:
-            length = 0
-            while True:
-                line = await out.readline()
-                if not line:
-                    return
-                if line in (b"\r\n", b"\n"):
-                    break
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            msg = json.loads(await out.readexactly(length))
-            self._dispatch(msg)
-
-    def _dispatch(self, msg: dict) -> None:
-        if "id" in msg and "method" in msg:  # a request from the server
-            result: Any = None
-            if msg["method"] == "workspace/configuration":
-                result = [{} for _ in msg["params"]["items"]]
-            self._send({"jsonrpc": "2.0", "id": msg["id"], "result": result})
-        elif "id" in msg:
-            fut = self.pending.pop(msg["id"], None)
-            if fut is not None and not fut.done():
-                fut.set_result(msg.get("result"))
-        elif msg.get("method") == "textDocument/publishDiagnostics":
-            p = msg["params"]
-            if not self.first_diag.done():
-                self.first_diag.set_result(time.perf_counter())
-            keep = []
-            for uri, version, fut in self.diag_waiters:
-                if uri == p["uri"] and (version is None or p.get("version") == version):
-                    if not fut.done():
-                        fut.set_result(time.perf_counter())
-                else:
-                    keep.append((uri, version, fut))
-            self.diag_waiters = keep
+    def notification(self, method: str, params: Any) -> None:
+        if method != "textDocument/publishDiagnostics":
+            return
+        if not self.first_diag.done():
+            self.first_diag.set_result(time.perf_counter())
+        keep = []
+        for uri, version, fut in self.diag_waiters:
+            if uri == params["uri"] and (version is None or params.get("version") == version):
+                if not fut.done():
+                    fut.set_result(time.perf_counter())
+            else:
+                keep.append((uri, version, fut))
+        self.diag_waiters = keep
 
     async def initialize(self, root: Path) -> None:
         caps = {"textDocument": {"hover": {"contentFormat": ["markdown", "plaintext"]},
@@ -136,21 +90,8 @@ class Client:
             self.proc.kill()
         self.reader.cancel()
 
-    def cpu_s(self) -> float:
-        """The server's CPU time so far (user + system): start-up cost independent of load."""
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     def rss_mb(self) -> float:
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return float("nan")
-
-
-
+        return self.status_mb("VmRSS")
 
 
 def positions(text: str, pattern: str, inside: int) -> list[dict]:
