@@ -27,7 +27,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from agrippa.project.config import (
     CONFIG_FNAME,
@@ -46,48 +45,9 @@ from agrippa.syntax import SourceFile
 from agrippa.syntax.parser import parse
 
 from .memo import Memo
+from .settings import BindingOrigin, Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Settings:
-    """The editor's settings (section `agrippa`)."""
-
-    bindings: dict[str, object] = field(default_factory=dict)
-    inlay_hints: bool = True
-    profile: str | None = None
-    format_attributes: str = "preserve"  # `format.attributes`: preserve | align | onePerLine
-
-    @staticmethod
-    def from_json(data: object) -> Settings:
-        s = Settings()
-        if isinstance(data, dict):
-            b = data.get("bindings")
-            if isinstance(b, dict):
-                s.bindings = {str(k): v for k, v in b.items()
-                              if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
-            ih = data.get("inlayHints")
-            if isinstance(ih, dict) and isinstance(ih.get("enabled"), bool):
-                s.inlay_hints = ih["enabled"]
-            if isinstance(data.get("profile"), str) and data["profile"]:
-                s.profile = data["profile"]
-            fmt = data.get("format")
-            if isinstance(fmt, dict) and fmt.get("attributes") in ("preserve", "align", "onePerLine"):
-                s.format_attributes = fmt["attributes"]
-        return s
-
-
-@dataclass(frozen=True)
-class BindingOrigin:
-    """Where a name's value comes from: `where` is "settings", "profile" or "toml"."""
-
-    name: str
-    value: object
-    where: str
-    file: str | None = None
-    line: int | None = None  # 0-based
-    profile: str | None = None
 
 
 class AnalysisHost:
