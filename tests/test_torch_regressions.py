@@ -93,6 +93,13 @@ def test_lp_pool_leaves_padding_out_of_the_sum(tmp_path) -> None:
           '<input src="t"/><output name="y"/></node>', '<export from="y" dim="[1, 2, 5]"/>')
 
 
+def test_global_lp_pool_with_p_0(tmp_path) -> None:
+    """fuzz seed 9 #7108: GlobalLpPool with p = 0 divided by zero in torch (1 / p); onnxruntime
+    computes pow(count, inf)."""
+    agree(tmp_path, '<import from="x" dim="[2, 3, 4, 5]"/>', '<node op="GlobalLpPool" p="0"><input src="x"/>'
+          '<output name="y"/></node>', '<export from="y" dim="[2, 3, 1, 1]"/>', opset=18, trains=False)
+
+
 def test_lp_normalization_of_a_tiny_vector(tmp_path) -> None:
     """fuzz seed 7 #9832 (a cancellation, then LpNormalization): F.normalize clamped norms
     below 1e-12, so a tiny non-zero vector was not scaled to norm 1 as onnxruntime does."""

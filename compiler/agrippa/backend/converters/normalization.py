@@ -85,7 +85,8 @@ class GlobalPool(nn.Module):
         dims = tuple(range(2, x.dim()))
         if self.p is None:
             return torch.amax(x, dim=dims, keepdim=True)
-        return torch.sum(torch.abs(x) ** self.p, dim=dims, keepdim=True) ** (1.0 / self.p)
+        s = torch.sum(torch.abs(x) ** self.p, dim=dims, keepdim=True)
+        return s ** (1.0 / self.p if self.p else math.inf)  # p = 0: pow(count, inf), as onnxruntime
 
 
 class LpPool(nn.Module):
