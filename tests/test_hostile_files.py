@@ -267,6 +267,22 @@ def test_the_host_never_reads_a_symlink_leading_outside(world):
     assert_never_opened(opened, secret)
 
 
+def test_a_symlink_opened_directly_stays_in_its_project(world):
+    """The editor opens `project/blocks.agr`, a link to a file outside: the analysis takes the
+    project the path's name gives (not the link target's folder) and refuses to read it."""
+    project, secret = world
+    write(project, {"main.agr": f"<model>{IO}</model>", "agrippa.toml": ""})
+    (project / "blocks.agr").symlink_to(secret)
+    with recording() as opened:
+        an = analyze(str(project / "blocks.agr"))
+    assert an.project_dir == str(project)
+    (d,) = an.diagnostics
+    assert (d.code, d.file) == ("file-unreadable", str(project / "blocks.agr"))
+    assert "links to a file outside the project folder" in d.message
+    assert not any(SECRET in d.message for d in an.diagnostics)
+    assert_never_opened(opened, secret)
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_the_host_never_opens_a_fifo_or_a_device(world):
     project, _ = world

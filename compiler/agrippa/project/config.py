@@ -300,10 +300,11 @@ def _root_is_model(path: str) -> bool:
     return bool(m and m.group(1) == "model")
 
 
-def project_dir_of(path: str, resolve: bool = True) -> str:
+def project_dir_of(path: str, resolve: bool = False) -> str:
     """The project folder for a file: the nearest ancestor with agrippa.toml, else its folder.
-    Without `resolve`, symlinks are not followed: the project is where the path's name puts
-    it (a link inside a project pointing elsewhere stays that project's file)."""
+    Symlinks are not followed (unless `resolve`): the project is where the path's name puts
+    it, so a link inside a project pointing elsewhere stays that project's file, and the
+    file-access policy (project/files.py, which compares resolved paths) refuses it."""
     p = Path(path).resolve() if resolve else Path(os.path.abspath(path))
     d = p if p.is_dir() else p.parent
     for cand in [d, *d.parents]:
