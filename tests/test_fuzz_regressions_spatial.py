@@ -216,3 +216,35 @@ def test_batch_norm_outputs_follow_training_mode(tmp_path) -> None:
         "and running_var")
     green(tmp_path, x, f'<node op="BatchNormalization">{BN_INPUTS}<output name="y"/></node>',
           '<export from="y" dim="[2, 3, 4]"/>', opset=20)
+
+
+def test_reverse_sequence_lengths_one_per_batch_entry(tmp_path) -> None:
+    """Seed 10, #3360: sequence_lens of 4 for a batch of 3 (axis 1) checked green; onnxruntime
+    refuses it at run time."""
+    code, text, message = the_error(tmp_path, '<import from="x" dim="[2, 3, 4]"/>\n'
+                                    '<import from="n" dim="[4]" type="int64"/>', '<node op="ReverseSequence">'
+                                    '<input src="x"/><input src="n"/><output name="y"/></node>', Y1, opset=20)
+    assert (code, text) == ("shape-error", "n")
+    assert message == ("ReverseSequence: sequence_lens must hold one length per batch entry, [3] (axis 1 of "
+                       "[2, 3, 4]), got [4]")
+
+
+def test_squeeze_axes_fed_at_run_time_cannot_outnumber_the_ones(tmp_path) -> None:
+    """Seed 10, #4447: four axes fed at run time for [1, 2, 3, 3], which has one dim of 1: check
+    inferred a scalar; onnxruntime, given repeated axes, squeezed one."""
+    code, text, message = the_error(tmp_path, '<import from="x" dim="[1, 2, 3, 3]"/>\n'
+                                    '<import from="a" dim="[4]" type="int64"/>', '<node op="Squeeze">'
+                                    '<input src="x"/><input src="a"/><output name="y"/></node>', Y1)
+    assert (code, text) == ("bad-axis", "a")
+    assert "would repeat an axis" in message
+
+
+def test_max_unpool_indices_have_the_shape_of_x(tmp_path) -> None:
+    """Seed 10, #6028: MaxUnpool with indices of another shape than X checked green; onnxruntime
+    refuses it at run time."""
+    code, text, message = the_error(tmp_path, '<import from="x" dim="[2, 3, 4]"/>\n'
+                                    '<import from="i" dim="[1, 2, 3, 3]" type="int64"/>', '<node op="MaxUnpool" '
+                                    'kernel_shape="[1]"><input src="x"/><input src="i"/><output name="y"/></node>',
+                                    Y1, opset=18)
+    assert (code, text, message) == ("shape-error", "i", "MaxUnpool: the indices must have the shape of X, "
+                                     "[2, 3, 4], got [1, 2, 3, 3]")

@@ -179,6 +179,11 @@ def _squeeze(ctx: Ctx) -> list[Shape]:
         sh = ctx.opt_shape(1)
         if sh is None or len(sh) != 1 or type(sh[0]) is not int:
             raise Fail()
+        ones = sum(1 for d in s if compare(d, 1) is not DIFFERENT)  # dims that can be 1
+        if sh[0] > ones:
+            ctx.error(f"Squeeze: axes holds {sh[0]} entries, but only {ones} dimension{'s' * (ones != 1)} of "
+                      f"{format_shape(s)} can be 1: the axes would repeat an axis or name a dimension that is "
+                      "not 1", at=1, code=BAD_AXIS)
         return [(None,) * (len(s) - sh[0])]
     if not axes:
         if any(type(d) is not int for d in s):

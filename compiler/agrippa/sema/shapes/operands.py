@@ -242,6 +242,25 @@ def _batch_norm(ctx: Ctx) -> None:
                   at="training_mode" if "training_mode" in ctx.node.origin.element.attrs else "op", code="arity")
 
 
+def _reverse_sequence(ctx: Ctx) -> None:
+    """sequence_lens holds one length per batch entry: [x.shape[batch_axis]]."""
+    x, lens = _shape(ctx, 0), _shape(ctx, 1)
+    b = ctx.attr("batch_axis", 1)
+    if x is None or lens is None or len(lens) != 1 or b not in (0, 1) or len(x) < 2:
+        return
+    if type(lens[0]) is int and type(x[b]) is int and lens[0] != x[b]:
+        ctx.error(f"ReverseSequence: sequence_lens must hold one length per batch entry, "
+                  f"[{x[b]}] (axis {b} of {format_shape(x)}), got {format_shape(lens)}", at=1, other=0, code=SHAPE)
+
+
+def _max_unpool(ctx: Ctx) -> None:
+    """The indices (MaxPool's second output) have the pooled input's shape."""
+    x, idx = _ints_shape(ctx, 0), _ints_shape(ctx, 1)
+    if x is not None and idx is not None and x != idx:
+        ctx.error(f"MaxUnpool: the indices must have the shape of X, {format_shape(x)}, got {format_shape(idx)}",
+                  at=1, other=0, code=SHAPE)
+
+
 def _loss(ctx: Ctx) -> None:
     scores, target = _ints_shape(ctx, 0), _ints_shape(ctx, 1)
     if scores is None or target is None:
@@ -281,5 +300,5 @@ KERNEL_RULES = {"SpaceToDepth": _space_to_depth, "DepthToSpace": _space_to_depth
                 "DequantizeLinear": _quantize, "ScatterElements": _scatter_elements, "ScatterND": _scatter_nd,
                 "NonMaxSuppression": _nms, "LRN": _lrn, "RNN": _recurrent, "GRU": _recurrent, "LSTM": _recurrent,
                 "Cast": _saturate, "CastLike": _saturate, "NegativeLogLikelihoodLoss": _loss,
-                "SoftmaxCrossEntropyLoss": _loss, "CenterCropPad": _center_crop_pad, "BatchNormalization": _batch_norm, "Split": _split, "Col2Im": _col2im, "Einsum": _einsum,
+                "SoftmaxCrossEntropyLoss": _loss, "CenterCropPad": _center_crop_pad, "BatchNormalization": _batch_norm, "ReverseSequence": _reverse_sequence, "MaxUnpool": _max_unpool, "Split": _split, "Col2Im": _col2im, "Einsum": _einsum,
                 **NN_KERNEL_RULES}
