@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 pytest.importorskip("torch")
 
-from regression_helpers import error_codes, green  # noqa: E402
+from regression_helpers import error_codes, green, the_error  # noqa: E402
 
 from agrippa.sema.analysis import analyze  # noqa: E402
 
@@ -276,3 +276,14 @@ def test_einsum_letters_stand_for_one_size(tmp_path) -> None:
 
 
 # -- kernel rules of spatial ops (sema/shapes/spatial.py), and Trilu -------------------------------
+
+
+def test_slice_bounds_fed_at_run_time_cannot_outnumber_the_axes(tmp_path) -> None:
+    """Seed 11, #2078: starts and ends of 4 entries (fed at run time, no axes) on a rank-3 input
+    checked green; whatever their values, onnxruntime refuses axis 3."""
+    code, text, message = the_error(tmp_path, '<import from="x" dim="[2, 3, 4]"/>\n'
+                                    '<import from="s" dim="[4]" type="int64"/>\n<import from="e" dim="[4]" type="int64"/>',
+                                    '<node op="Slice"><input src="x"/><input src="s"/><input src="e"/>'
+                                    '<output name="y"/></node>', '<export from="y" dim="[1]"/>')
+    assert (code, text, message) == ("bad-axis", "s", "Slice: without axes, starts' 4 entries slice axes 0 to 3, "
+                                     "but the input [2, 3, 4] has 3")

@@ -251,6 +251,10 @@ def _slice(ctx: Ctx) -> list[Shape]:
         given_steps, steps = ctx.ints("steps", 4)
     if starts is None or ends is None or (given_axes and axes is None) or (given_steps and steps is None):
         if axes is None:
+            n = ctx.opt_shape(1) if not given_axes and "starts" not in ctx.node.attributes else None
+            if n is not None and len(n) == 1 and type(n[0]) is int and n[0] > len(s):
+                ctx.error(f"Slice: without axes, starts' {n[0]} entries slice axes 0 to {n[0] - 1}, but the input "
+                          f"{format_shape(s)} has {len(s)}", at=1, other=0, code=BAD_AXIS)
             return [(None,) * len(s)]
         cut = set(ctx.axes(axes, len(s), ctx.where("axes", 3), s))
         return [tuple(None if i in cut else d for i, d in enumerate(s))]
