@@ -110,30 +110,19 @@ def read_regular_bytes(path: str, max_bytes: int | None = MAX_FILE_BYTES,
     on a FIFO nor reading a device."""
     if head is not None:
         max_bytes = None
-    why = stat_file(path, max_bytes)
-    if why is not None:
+    f, why = open_regular(path, max_bytes)
+    if f is None:
         return None, why
     try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError as e:
-        if e.errno == errno.ENOENT:
-            return None, Refusal("the file does not exist")
-        return None, Refusal(f"cannot read the file: {e.strerror}")
-    try:
-        st = os.fstat(fd)
-        why = judge_stat(st, max_bytes)  # what was opened, should the path have changed
-        if why is not None:
-            return None, why
-        with os.fdopen(fd, "rb", closefd=False) as f:
+        with f:
+            size = os.fstat(f.fileno()).st_size
             # sized by the file, not the cap (a 4 GiB buffer is not allocated for a small file)
-            want = head if head is not None else st.st_size + 1
+            want = head if head is not None else size + 1
             data = f.read(want if max_bytes is None else min(want, max_bytes + 1))
-            if head is None and len(data) > st.st_size:  # it grew while being read
+            if head is None and len(data) > size:  # it grew while being read
                 data += f.read(-1 if max_bytes is None else max(0, max_bytes + 1 - len(data)))
     except OSError as e:
         return None, Refusal(f"cannot read the file: {e.strerror}")
-    finally:
-        os.close(fd)
     if max_bytes is not None and len(data) > max_bytes:
         return None, _too_large(len(data), max_bytes)
     return data, None
