@@ -100,6 +100,15 @@ def test_global_lp_pool_with_p_0(tmp_path) -> None:
           '<output name="y"/></node>', '<export from="y" dim="[2, 3, 1, 1]"/>', opset=18, trains=False)
 
 
+def test_eye_like_with_k_beyond_the_matrix(tmp_path) -> None:
+    """fuzz seed 12 #2391: EyeLike with k = 5 on a [3, 4] input raised in upstream's converter;
+    onnxruntime gives zeros."""
+    agree(tmp_path, '<import from="x" dim="[3, 4]"/>', '<node op="EyeLike" k="5"><input src="x"/>'
+          '<output name="y"/></node>', '<export from="y" dim="[3, 4]"/>', trains=False)
+    agree(tmp_path, '<import from="x" dim="[3, 4]"/>', '<node op="EyeLike" k="-2"><input src="x"/>'
+          '<output name="y"/></node>', '<export from="y" dim="[3, 4]"/>', trains=False)
+
+
 def test_lp_normalization_of_a_tiny_vector(tmp_path) -> None:
     """fuzz seed 7 #9832 (a cancellation, then LpNormalization): F.normalize clamped norms
     below 1e-12, so a tiny non-zero vector was not scaled to norm 1 as onnxruntime does."""

@@ -79,6 +79,29 @@ def _flatten(node: Any, graph: Any, prev: Any) -> Any:
     return result(Flatten(int(node.attributes.get("axis", 1))), node)
 
 
+class EyeLike(nn.Module):
+    """Ones on the diagonal offset by `k`, in `dtype` (ONNX code; None: the input's); a
+    diagonal wholly outside the matrix gives zeros, as onnxruntime computes it."""
+
+    def __init__(self, k: int, dtype: int | None) -> None:
+        super().__init__()
+        self.k, self.dtype = k, dtype
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        from onnx2torch.utils.dtype import onnx_dtype_to_torch_dtype
+
+        dtype = x.dtype if self.dtype is None else onnx_dtype_to_torch_dtype(self.dtype)
+        rows = torch.arange(x.shape[0], device=x.device).unsqueeze(1)
+        cols = torch.arange(x.shape[1], device=x.device).unsqueeze(0)
+        return (cols - rows == self.k).to(dtype)
+
+
+@replace("EyeLike", 9, 22, why="k beyond the matrix raised instead of giving zeros")
+def _eye_like(node: Any, graph: Any, prev: Any) -> Any:
+    a = node.attributes
+    return result(EyeLike(int(a.get("k", 0)), a.get("dtype")), node)
+
+
 class PRelu(nn.Module):
     def forward(self, x: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
         return torch.where(x < 0, x * slope, x)
