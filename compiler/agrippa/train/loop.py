@@ -81,8 +81,11 @@ class _Stop:
         self.signum = signum
 
     def __exit__(self, *exc: object) -> None:
+        # a worker of a multi-process run stopped by a signal only exits from here on: the
+        # launcher may pass the user's Ctrl-C on again, which must not interrupt its exit
+        quiet = self.signum is not None and os.environ.get("LOCAL_RANK") is not None
         for s, h in self.old.items():
-            signal.signal(s, h)
+            signal.signal(s, signal.SIG_IGN if quiet else h)
 
 
 def _main_thread() -> bool:
