@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 pytest.importorskip("torch")
 
 from fuzz.oracle import judge  # noqa: E402
+from regression_helpers import project  # noqa: E402
 
 R = np.random.default_rng(0)
 
@@ -21,10 +22,8 @@ R = np.random.default_rng(0)
 def agree(tmp_path, imports: str, nodes: str, exports: str, feeds: dict | None = None, opset: int = 17,
           trains: bool = True) -> None:
     """The project is green, torch agrees with onnxruntime and (``trains``) a backward step ran."""
-    (tmp_path / "main.agr").write_text(f"<model>\n{imports}\n<block>\n{nodes}\n</block>\n{exports}\n</model>\n")
-    (tmp_path / "agrippa.toml").write_text(f'[model]\nindex = "main.agr"\nopset = {opset}\n')
     warnings.filterwarnings("ignore")
-    v = judge(str(tmp_path), feeds)
+    v = judge(project(tmp_path, imports, nodes, exports, opset), feeds)
     assert v.category == "green-ok", (v.category, v.detail)
     if trains:
         assert v.detail == "", v.detail  # not "no backward", not skipped

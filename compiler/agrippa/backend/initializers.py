@@ -7,7 +7,7 @@ import weakref
 import numpy as np
 from onnx import TensorProto, helper
 
-from agrippa.sema.inits import INIT_KINDS  # noqa: F401 - importable from here too
+from agrippa.sema.inits import FIXED_KINDS, INIT_KINDS  # noqa: F401 - INIT_KINDS importable from here too
 from agrippa.sema.ir import Param
 
 NP_DTYPES = {
@@ -72,7 +72,7 @@ def initial_value(p: Param, rng: np.random.Generator) -> np.ndarray:
         if kind == "constant" and len(args) != 1:
             raise InitError(f"init=\"constant\" takes one value in init_args, got {len(args)}")
         out = framed_empty(shape, dtype)
-        out.fill({"ones": 1, "zeros": 0}.get(kind, args[0] if args else 0))
+        out.fill(FIXED_KINDS.get(kind, args[0] if args else 0))  # check folds the same (sema/inits.py)
         return out
     raise InitError(f"unknown init '{kind}'")
 
