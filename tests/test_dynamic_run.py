@@ -164,3 +164,39 @@ def test_training_uses_the_models_own_batch_dim(tmp_path):
     w = load_weights(tmp_path / "weights.safetensors")
     assert np.abs(w["W$1"] - [0.5, -1.0, 2.0, 0.25, -0.75]).max() < 0.05
     assert abs(float(w["b$1"][0]) - 0.3) < 0.05
+
+
+NPZ_MODEL = """<model>
+  <import from="img" dim="[var(batch), 2, 4, 4]" />
+  <block title="net">
+    <node op="Flatten"><input src="img"/><output name="flat"/></node>
+    <node op="MatMul"><input src="flat"/><params name="W" dim="[32, 3]"/><output name="y"/></node>
+  </block>
+  <export from="y" dim="[var(batch), 3]" />
+</model>
+"""
+
+
+@pytest.mark.parametrize("dynamic", [True, False])
+def test_npz_rows_train_a_model_whose_first_dim_is_the_batch(tmp_path, dynamic: bool) -> None:
+    """An .npz of 16 images [16, 2, 4, 4] for a model declaring [batch, 2, 4, 4]: with `batch`
+    dynamic, each step reads 4 rows (the array has the model's rank but holds the examples);
+    without, the run stops with a one-line explanation instead of a torch traceback."""
+    import subprocess
+    import sys
+
+    (tmp_path / "net.agr").write_text(NPZ_MODEL)
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", img=rng.normal(size=(16, 2, 4, 4)).astype(np.float32),
+             target=rng.normal(size=(16, 3)).astype(np.float32))
+    model = '[model]\nindex = "net.agr"\n' + ('dynamic = ["batch"]\n' if dynamic else '[bindings]\nbatch = 4\n')
+    (tmp_path / "agrippa.toml").write_text(model + '[train]\ndata = "d.npz"\nloss = "mse"\nbatch_size = 4\n'
+                                           'steps = 3\nplot = ""\n')
+    proc = subprocess.run([sys.executable, "-m", "agrippa.train", str(tmp_path)], capture_output=True, text=True,
+                          timeout=240)
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    if dynamic:
+        assert proc.returncode == 0 and (tmp_path / "weights.safetensors").is_file(), proc.stderr[-2000:]
+    else:
+        assert proc.returncode != 0
+        assert "the model gives 16 predictions for a batch of 4 targets" in proc.stderr + proc.stdout

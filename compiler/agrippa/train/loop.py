@@ -88,6 +88,15 @@ class _Stop:
             signal.signal(s, signal.SIG_IGN if quiet else h)
 
 
+def _batch_mismatch(pred: torch.Tensor, target: torch.Tensor, model: Model) -> str:
+    """Why predictions and targets of one batch differ in count (instead of torch's traceback)."""
+    whole = [s.name for s in model.inputs if not s.batch_axis]
+    return (f"the model gives {pred.shape[0]} predictions for a batch of {target.shape[0]} targets: "
+            f"the batch's {', '.join(whole) or 'inputs'} have the rank the model declares, so they are read as one "
+            "example, not a batch. If the model's first dim is the batch, name it in [model] dynamic "
+            "(agrippa.toml); otherwise declare the model per example and let the data add the batch axis")
+
+
 def _main_thread() -> bool:
     import threading
 
@@ -171,7 +180,9 @@ def _train(cfg: TrainConfig, opts: TrainOptions, world: dist.World, tmp: str,
     scaler = make_scaler(device, cfg.precision)
     es = cfg.early_stopping
     stopper = EarlyStopper(es.metric, es.patience, es.min_delta) if es else None
-    ranks = {s.name: s.rank for s in model.inputs}
+    # an array of the model's rank is one value shared by every example, but for an input whose
+    # first dim is the dynamic batch it holds the examples themselves (rank None: never shared)
+    ranks = {s.name: None if s.batch_axis else s.rank for s in model.inputs}
     main = world.main
 
     # resume
@@ -284,6 +295,8 @@ def _train(cfg: TrainConfig, opts: TrainOptions, world: dist.World, tmp: str,
                 with autocast(device, cfg.precision):
                     outputs = forward(*inputs)
                     pred = outputs[index] if isinstance(outputs, (tuple, list)) else outputs
+                    if k == 0 and pred.dim() and target.dim() and pred.shape[0] != target.shape[0]:
+                        raise TrainError(_batch_mismatch(pred, target, model))
                     loss = loss_fn(pred, target)
                 scaler.scale(loss / len(micro)).backward()
             total += loss.detach().float()
