@@ -13,6 +13,10 @@ newer change made outdated stops at the next check of its `cancel` hook (between
 every few hundred nodes inside expansion and shape inference) and starts again on the
 latest texts while its caller still wants it.
 
+An analysis reuses the last one of its project where the edits since left it alone
+(`sema/incremental.py`), taking its objects over: that one stays readable for requests
+until the new one is kept, but is never reused again.
+
 With `request_wait` set (the language server), requests never wait long for a run:
 `file_analysis` and `recent_for` answer from the current analysis when it is made
 within `request_wait` seconds, else from the last one made. That one is used only for
@@ -345,8 +349,11 @@ class AnalysisHost:
             cfg = dataclasses.replace(cfg, bindings={}, profiles={}, diagnostics=[])
             return analyze(index, bindings={}, config=cfg, provider=self.open_text, files=files, schema=False,
                            previous=previous, cancel=cancel)
+        with self._lock:
+            base = self._last.get(index)  # reused where the edit left it alone (sema/incremental.py)
         return analyze(index, bindings=self.settings.bindings, index=None, profile=self.profile_for(project_dir),
-                       provider=self.open_text, config=cfg, files=files, previous=previous, cancel=cancel)
+                       provider=self.open_text, config=cfg, files=files, previous=previous, cancel=cancel,
+                       record=True, base=base)
 
     def binding_origin(self, project_dir: str, name: str) -> BindingOrigin | None:
         """Where `name` gets its value: client settings over the profile over `[bindings]`."""

@@ -38,6 +38,8 @@ class Analysis:
     bindings: dict[str, object]
     graph: Graph | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)  # each file's text as analysed (recorded analyses)
+    strict: bool = False
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -54,7 +56,8 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
             shapes: bool = True, schema: bool = True,
             previous: dict[str, SourceFile] | None = None, weights: bool = True, stored: bool = True,
             dynamic: tuple[str, ...] | list[str] = (),
-            cancel: Callable[[], None] | None = None) -> Analysis:
+            cancel: Callable[[], None] | None = None, record: bool = False,
+            base: Analysis | None = None) -> Analysis:
     """Analyse the project containing `path` (a folder or a markup file).
 
     Bindings are layered: `[bindings]` of agrippa.toml, then the chosen profile, then
@@ -66,6 +69,9 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
     names dims chosen at run time (with `[model] dynamic`): they stay symbolic, strict or not.
     `cancel` is called between phases and every so often inside expansion and shape
     inference; it raises (`Cancelled`) to stop an analysis a newer edit made outdated.
+    With `record` (the editor's host), the analysis keeps what the next one may reuse;
+    `base`, an earlier recorded analysis of the same project and settings, is then reused
+    where an edit left it alone (`incremental.py`) and consumed.
     """
     stop_if_cancelled = cancel or _go_on
     path = os.path.abspath(path)
@@ -86,7 +92,7 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
         index_path, note = path, None
     else:
         index_path, note = find_index(project_dir, config, index)
-    result = Analysis(project_dir, index_path, config, merged, diagnostics=diags)
+    result = Analysis(project_dir, index_path, config, merged, diagnostics=diags, strict=strict)
     if index_path is None:
         diags.append(Diagnostic(project_dir, Range.of(0, 0, 0, 0), Severity.ERROR, "no-index",
                                 f"no .agr or .xml file in {project_dir}"))
@@ -117,14 +123,20 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
             verdicts.update(prejudge([sf]))  # runs in a thread, without the GIL, beside the rest
 
     opts = Options(bindings=merged, symbolic=not strict, dynamic=dyn, opset=config.opset, provider=access,
-                   previous=previous, on_parse=on_parse, cancel=cancel)
+                   previous=previous, on_parse=on_parse, cancel=cancel, record=record)
+    if record and base is not None:
+        from agrippa.sema.incremental import prepare
+
+        prepare(opts, base, index_path, config, strict, files)
     graph, expand_diags = expand(index_path, opts, files)
+    if record:
+        result.texts = {p: sf.text for p, sf in graph.files.items()}
     stop_if_cancelled()
     result.graph = graph
     diags.extend(expand_diags)
     from agrippa.sema.checker import check
 
-    diags.extend(check(graph, opts))
+    diags.extend(check(graph, opts, opts.base, opts.shift))
     stop_if_cancelled()
     from agrippa.sema.budgets import param_diagnostics
 
@@ -140,7 +152,7 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
         from agrippa.sema.shapes import infer_shapes
 
         stop_if_cancelled()
-        diags.extend(infer_shapes(graph, cancel=cancel))
+        diags.extend(infer_shapes(graph, cancel=cancel, base=opts.base, shift=opts.shift))
     stop_if_cancelled()
     if schema:
         diags.extend(validate_files(graph.files.values(), verdicts))

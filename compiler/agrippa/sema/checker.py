@@ -84,24 +84,94 @@ def _rules_by_tag() -> dict[str, tuple[ElementRule, ...]]:
 _DISPATCH: list = [0, {}]  # [len(ELEMENT_RULES) when built, the table]
 
 
-def check(graph: Graph, options: Options) -> list[Diagnostic]:
+@dataclass(eq=False)
+class CheckState:
+    """What one check leaves for the next, incremental one: the element rules' diagnostics of
+    each unchanged file, and of each top-level element of the index file."""
+
+    files: dict[str, tuple[SourceFile, list[Diagnostic]]] = field(default_factory=dict)
+    units: dict[Element, tuple[list[Diagnostic], list[Element]]] = field(default_factory=dict)  # diags, <output>s
+    sourced_names: frozenset[str] = frozenset()
+
+
+def check(graph: Graph, options: Options, base: Graph | None = None,
+          shift: Callable[[list[Diagnostic]], list[Diagnostic] | None] | None = None) -> list[Diagnostic]:
+    """Every rule on every file and on the graph. With `base` (an incremental analysis), the
+    element rules' diagnostics of what did not change are taken from it (`shift` moves them)."""
     out: list[Diagnostic] = []
     if _DISPATCH[0] != len(ELEMENT_RULES):
         _DISPATCH[:] = [len(ELEMENT_RULES), _rules_by_tag()]
     table = _DISPATCH[1]
-    anywhere = table[""]
+    keep = graph.units is not None
+    state = CheckState() if keep else None
+    old = getattr(base, "check_state", None) if base is not None and keep else None
     for sf in graph.files.values():
         if sf.root is None:
             continue
-        fc = FileCheck(sf, sf.path == graph.index, out)
-        rules_for = table.get
-        for el in sf.elements():
-            for fn in rules_for(el.tag, anywhere):
-                fn(fc, el)
+        if sf.path == graph.index and keep:
+            _index_file(FileCheck(sf, True, out), table, state, old, shift)
+            continue
+        was = old.files.get(sf.path) if old is not None else None
+        if was is not None and was[0] is sf:  # a sourced file left alone
+            mine = was[1]
+            out.extend(mine)
+        else:
+            mine = []
+            fc = FileCheck(sf, sf.path == graph.index, mine)
+            rules_for, anywhere = table.get, table[""]
+            for el in sf.elements():
+                for fn in rules_for(el.tag, anywhere):
+                    fn(fc, el)
+            out.extend(mine)
+        if state is not None:
+            state.files[sf.path] = (sf, mine)
     for fn in GRAPH_RULES:
         fn(graph, out)
     model_without_exports(graph, out, strict=not options.symbolic)
+    if state is not None:
+        graph.check_state = state
     return out
+
+
+def _index_file(fc: FileCheck, table: dict, state: CheckState, old: CheckState | None, shift) -> None:
+    """The index file, top-level element by top-level element (each one's diagnostics kept
+    for the next analysis), then the file-wide rule: outputs named once."""
+    sf = fc.sf
+    root = sf.root
+    rules_for, anywhere = table.get, table[""]
+    names = frozenset(fc.sourced_names)
+    state.sourced_names = names
+    if old is not None and old.sourced_names != names:
+        old = None  # `$` in names depends on them
+    local = FileCheck(sf, True, [])
+    local.__dict__["sourced_names"] = set(names)
+    for fn in rules_for(root.tag, anywhere):
+        if fn is not outputs_are_unique:
+            fn(local, root)
+    fc.out.extend(local.out)
+    outputs: list[Element] = []
+    for c in root.children:
+        was = old.units.get(c) if old is not None else None
+        diags = was[0] if was is not None else None
+        if diags and shift is not None:
+            diags = shift(diags)
+        if diags is None:
+            local.out = diags = []
+            outs = []
+            for el in c.iter():
+                tag = el.tag
+                if tag == "output":
+                    outs.append(el)
+                for fn in rules_for(tag, anywhere):
+                    if fn is not outputs_are_unique:
+                        fn(local, el)
+        else:
+            outs = was[1]
+        state.units[c] = (diags, outs)
+        fc.out.extend(diags)
+        outputs.extend(outs)
+    for el in outputs:
+        outputs_are_unique(fc, el)
 
 
 # -- names -----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from agrippa.sema.inits import DEFAULT_INIT
 from agrippa.syntax.tree import Element, SourceFile
 
 _SET = object.__setattr__
+_REFERENCES = frozenset({"input", "import", "export"})
 Dim = Any  # int, a sympy expression, or None when unknown
 Shape = "tuple[Dim, ...] | None"
 
@@ -207,14 +208,33 @@ class Graph:
     element_tensors: dict[Element, list[Tensor]] = field(default_factory=dict)
     element_nodes: dict[Element, list[Node]] = field(default_factory=dict)
     element_params: dict[Element, list[Param]] = field(default_factory=dict)
-    # a reference (input src / import from / export from) -> the element defining its tensor
-    definitions: dict[Element, Element] = field(default_factory=dict)
     # block element -> number of copies made (rep/stretch), or a symbol when unknown
     copies: dict[Element, Any] = field(default_factory=dict)
     # sourced block tag -> the file it sources
     sourced: dict[Element, str] = field(default_factory=dict)
     # sourced block tag -> its instances (several when the tag's own file is sourced or copied several times)
     instances: dict[Element, list[Instance]] = field(default_factory=dict)
+    # the index file's top-level elements as expansion made them (sema/expand/units.py), so the
+    # next analysis reuses those an edit left alone; None when this expansion cannot be split
+    units: list[Any] | None = None
+    expanded: list[Element] | None = None  # the units this expansion made anew (None: all of them)
+    consumed: bool = False  # a later analysis took its objects over: it is never reused again
+    adopted: dict[int, tuple] | None = None  # id -> (name, shape, dtype) of each tensor taken over
+    shape_state: Any = None  # what shape inference leaves for the next analysis (shapes/engine.py)
+    check_state: Any = None  # what the checker leaves for it (checker.py)
+    _definitions: dict[Element, Element] | None = field(default=None, repr=False)
+
+    @property
+    def definitions(self) -> dict[Element, Element]:
+        """A reference (input src, import/export from) -> the element defining the tensor it
+        resolved to first: derived from `element_tensors`, so a tensor's definition is read
+        where it is now (an incremental analysis may have moved it)."""
+        d = self._definitions
+        if d is None:
+            d = self._definitions = {el: ts[0].origin.element for el, ts in self.element_tensors.items()
+                                     if el.tag in _REFERENCES and ts and ts[0].origin is not None
+                                     and ts[0].origin.element is not el}
+        return d
 
     def instances_of(self, path: str) -> list[Instance]:
         """The instances of sourced file `path`, in expansion order."""

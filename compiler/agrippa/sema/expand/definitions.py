@@ -15,11 +15,13 @@ from agrippa.base.suggest import suggest
 from agrippa.sema import compat
 from agrippa.sema.expand.reader import AttrReader
 from agrippa.sema.expand.scope import Budget, Reporter, Scope
+from agrippa.sema.expand.units import DECLARATIONS, USERS, Adopter, Recorder
 from agrippa.sema.inits import DEFAULT_INIT
-from agrippa.sema.ir import Constant, Graph, Node, Param, Tensor
+from agrippa.sema.ir import Constant, Graph, Node, Origin, Param, Tensor
 from agrippa.syntax.tree import Attr, Element, SourceFile
 
 MAX_NODES = 250_000  # nodes in one expanded model
+MAX_SOURCED = 50_000  # sourced-block instances in one expansion (a diamond of files doubles them per level)
 RENAMEABLE = frozenset({"value", "concat"})  # values whose ONNX name no weight file depends on
 _KINDS = {"param": "parameter", "input": "graph input", "constant": "constant", "concat": "value"}
 
@@ -37,6 +39,36 @@ class Definitions:
         self.param_count: Counter[str] = Counter()
         self._defs_in_file: dict[str, dict[str, Element]] = {}
         self._renamed: set[Element] = set()  # elements warned about a renamed value
+        self.rec: Recorder | None = None  # the log of the unit being expanded (units.py)
+        self.adopter: Adopter | None = None  # the previous analysis' objects, to take over by name
+        self.separable = True  # False once one unit changed what another made (a renamed value)
+
+    # -- objects -------------------------------------------------------------------------------
+    def tensor(self, name: str, logical: str, origin: Origin, kind: str = "value", dtype: str = "float32",
+               shape: tuple | None = None, declared: tuple | None = None,
+               producer_ref: weakref.ref | None = None) -> Tensor:
+        """A new tensor, or the previous analysis' tensor of that name made anew (units.py)."""
+        a = self.adopter
+        if a is not None:
+            old = a.tensor(name, self.graph.tensors)
+            if old is not None:
+                if old.kind != kind or old.logical != logical:
+                    a.changed.add(id(old))
+                old.__init__(name, logical, origin, kind, dtype, shape, declared, producer_ref, [])
+                return old
+        return Tensor(name, logical, origin, kind, dtype, shape, declared, producer_ref)
+
+    def use(self, t: Tensor, node_name: str) -> None:
+        """Node `node_name` reads `t`."""
+        t.users.append(node_name)
+        if self.rec is not None:
+            self.rec.appends.append((t, USERS, node_name))
+
+    def declare(self, p: Param, origin: Origin) -> None:
+        """A `<params>` maps to `p`."""
+        p.declarations.append(origin)
+        if self.rec is not None:
+            self.rec.appends.append((p, DECLARATIONS, origin))
 
     # -- names ---------------------------------------------------------------------------------
     def bind(self, logical: str, onnx_name: str | None) -> None:
@@ -81,11 +113,12 @@ class Definitions:
         t = tensors.get(onnx_name)
         if t is not None:
             graph.element_tensors.setdefault(el, []).append(t)
-            graph.definitions.setdefault(el, t.origin.element)
         return t
 
     def undefined(self, scope: Scope, el: Element, attr: Attr, name: str, strict: bool, what: str) -> None:
         """Report a name that stands for no tensor here: used too early, or a typo."""
+        if self.rec is not None:
+            self.rec.volatile = True  # it reads every name in scope, and where the file defines them
         later = self.defs_in_file(scope.file).get(name)
         sev = Severity.ERROR if strict else Severity.WARNING
         if later is not None and later.start > el.start:
@@ -123,7 +156,7 @@ class Definitions:
         count = self.name_count.get(logical, 0)  # get: a Counter's __missing__ is a Python call
         onnx_name = logical if count == 0 else f"{logical}${count}"
         self.name_count[logical] = count + 1
-        t = Tensor(onnx_name, logical, scope.origin(el), producer_ref=weakref.ref(node))
+        t = self.tensor(onnx_name, logical, scope.origin(el), producer_ref=weakref.ref(node))
         self.claim(t, el)
         self.current[logical] = t.name
         return t
@@ -147,6 +180,7 @@ class Definitions:
 
     def _rename(self, t: Tensor, holder: Tensor) -> None:
         """Give the value `t` a fresh name, because `holder` has (or takes) its name."""
+        self.separable = False  # it may rename a value another unit made
         old, graph = t.name, self.graph
         new, k = old + compat.RENAMED_SUFFIX, 1
         while new in graph.tensors:
@@ -215,7 +249,7 @@ class Definitions:
                                              "first declared here"),))
                 elif known:
                     self._symbolic_shared(scope, el, name, p)
-                p.declarations.append(origin)
+                self.declare(p, origin)
                 self.graph.element_params.setdefault(el, []).append(p)
                 return p
             onnx_name = key
@@ -224,10 +258,19 @@ class Definitions:
             onnx_name = f"{key}${self.param_count[key]}"
         dtype = el.get("type") or "float32"
         init_args = self.reader.eval_attr(scope, el, "init_args")
-        p = Param(onnx_name, logical, origin, dims, dtype=dtype, init=el.get("init") or DEFAULT_INIT,
-                  init_args=tuple(init_args) if isinstance(init_args, list) else (), frozen=frozen, shared=shared)
-        p.declarations.append(origin)
-        p.tensor = Tensor(onnx_name, logical, origin, kind="param", dtype=dtype, declared=dims if known else None)
+        init = el.get("init") or DEFAULT_INIT
+        args = tuple(init_args) if isinstance(init_args, list) else ()
+        p = self.adopter.param(onnx_name, self.graph.params) if self.adopter is not None else None
+        if p is not None:  # the previous analysis' parameter, made anew (units.py)
+            if (p.dims, p.dtype, p.init, p.init_args, p.frozen, p.shared, p.logical) != (
+                    dims, dtype, init, args, frozen, shared, logical):
+                self.adopter.changed.add(id(p))  # type: ignore[union-attr]
+            p.__init__(onnx_name, logical, origin, dims, dtype, init, args, frozen, shared, None, [])
+        else:
+            p = Param(onnx_name, logical, origin, dims, dtype=dtype, init=init, init_args=args, frozen=frozen,
+                      shared=shared)
+        self.declare(p, origin)
+        p.tensor = self.tensor(onnx_name, logical, origin, kind="param", dtype=dtype, declared=dims if known else None)
         self.graph.params[onnx_name] = p
         self.claim(p.tensor)
         self.graph.element_params.setdefault(el, []).append(p)
@@ -262,7 +305,7 @@ class Definitions:
         if name not in self.graph.constants:
             self.graph.constants[name] = Constant(name, value, scope.origin(el))
             dtype = {np.dtype("int64"): "int64", np.dtype("float32"): "float32"}.get(value.dtype, "float32")
-            t = Tensor(name, name, scope.origin(el), kind="constant", dtype=dtype, shape=tuple(value.shape))
+            t = self.tensor(name, name, scope.origin(el), kind="constant", dtype=dtype, shape=tuple(value.shape))
             self.claim(t)
             return t
         return self.graph.tensors[name]

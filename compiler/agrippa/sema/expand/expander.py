@@ -13,42 +13,27 @@ from __future__ import annotations
 import functools
 import os
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from agrippa.base.diagnostics import Diagnostic, Fix, Range, Severity
-from agrippa.project.config import CONFIG_FNAME, DEFAULT_OPSET, project_dir_of
-from agrippa.project.files import TextProvider, read_source, read_text, refuse
+from agrippa.project.config import CONFIG_FNAME, project_dir_of
+from agrippa.project.files import read_source, read_text, refuse
 from agrippa.sema import compat
 from agrippa.sema import ops as opcat
 from agrippa.sema.dtypes import DTYPES
-from agrippa.sema.expand.definitions import MAX_NODES, Definitions
+from agrippa.sema.expand.definitions import MAX_NODES, MAX_SOURCED, Definitions
 from agrippa.sema.expand.nodes import NodeBuilder
+from agrippa.sema.expand.options import Options
 from agrippa.sema.expand.reader import MAX_COPIES, AttrReader
 from agrippa.sema.expand.scope import Budget, Reporter, Scope
+from agrippa.sema.expand.walk import UnitWalk
 from agrippa.sema.ir import Frame, Graph, Instance, Node, Tensor, Use
 from agrippa.sema.values import ValueError_, evaluate
 from agrippa.syntax.parser import parse
 from agrippa.syntax.tree import Element, SourceFile
 
 MAX_SOURCE_DEPTH = 32  # nested sourced blocks
-MAX_SOURCED = 50_000  # sourced-block instances in one expansion (a diamond of files doubles them per level)
 LAYOUT_ATTRS = frozenset({"x", "y", "width", "height"})
 CANCEL_EVERY = 256  # nodes built between two calls of `Options.cancel`
-
-
-@dataclass
-class Options:
-    """How to expand: bindings, symbolic or strict, the opset, and where files come from."""
-
-    bindings: dict[str, object] = field(default_factory=dict)
-    symbolic: bool = True  # unbound names become symbols (editor); False: they are errors
-    dynamic: frozenset[str] = frozenset()  # names that stay symbolic even when compiling (a batch size)
-    opset: int = DEFAULT_OPSET
-    provider: TextProvider | None = None
-    previous: dict[str, SourceFile] | None = None  # earlier parses of edited files (reparse.py)
-    on_parse: Callable[[SourceFile], None] | None = None  # told of each file parsed afresh
-    cancel: Callable[[], None] | None = None  # called every CANCEL_EVERY nodes; raises to stop (analysis.Cancelled)
 
 
 class Expander:
@@ -73,6 +58,7 @@ class Expander:
         self._parse_reported: set[str] = set()  # sourced files whose parse diagnostics are reported
         self._weights: dict[Element, int] = {}  # block -> nodes one copy makes (`_weight`)
         self._ticks = 0  # nodes built, for the cancellation check
+        self.walk = UnitWalk(self, options) if options.record else None
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -81,18 +67,25 @@ class Expander:
     # -- files -------------------------------------------------------------------------------------
     def load(self, path: str) -> tuple[SourceFile | None, str | None]:
         path = os.path.abspath(path)
+        rec = self.walk.rec if self.walk is not None else None
         why = refuse(path, self.opt.provider)  # the project's file-access policy, cached or not
         if why is not None:
+            if rec is not None:
+                rec.volatile = True  # the file may be readable at the next analysis
             return None, why
         sf = self._file_cache.get(path)
         if sf is None:
             text, why = read_source(path, self.opt.provider)
             if text is None:
+                if rec is not None:
+                    rec.volatile = True
                 return None, why
             sf = parse(path, text, self.opt.previous.get(path) if self.opt.previous else None)
             self._file_cache[path] = sf
             if self.opt.on_parse is not None:
                 self.opt.on_parse(sf)
+        if rec is not None:
+            rec.files[path] = sf  # a replayed unit needs this very parse
         self.graph.files[path] = sf
         return sf, None
 
@@ -117,24 +110,34 @@ class Expander:
                 self.reporter.error(scope, root.tag_range, "bad-root",
                                     f"the root element must be <model>, not <{root.tag}>")
         except Budget:
-            pass
+            if self.walk is not None:
+                self.walk.separable = False
+        if self.walk is not None:
+            self.walk.finish()
         return self.graph
 
     def model(self, scope: Scope, el: Element, index: bool) -> None:
-        reference = self.defs.reference
+        if index and self.walk is not None:
+            for child in el.children:
+                self.walk.unit(scope, child)
+            return
         for child in el.children:
-            if child.tag == "import":
-                if index:
-                    self.graph_input(scope, child)
-                else:
-                    reference(scope, child, "from", strict=True, what="the sourced file expects")
-            elif child.tag == "block":
-                self.block(scope, child)
-            elif child.tag == "export":
-                if index:
-                    self.graph_output(scope, child)
-                else:
-                    reference(scope, child, "from", strict=False, what="the sourced file exports")
+            self.child(scope, child, index)
+
+    def child(self, scope: Scope, child: Element, index: bool) -> None:
+        """One child of a `<model>` root (of the index file, or of a sourced file)."""
+        if child.tag == "import":
+            if index:
+                self.graph_input(scope, child)
+            else:
+                self.defs.reference(scope, child, "from", strict=True, what="the sourced file expects")
+        elif child.tag == "block":
+            self.block(scope, child)
+        elif child.tag == "export":
+            if index:
+                self.graph_output(scope, child)
+            else:
+                self.defs.reference(scope, child, "from", strict=False, what="the sourced file exports")
 
     def graph_input(self, scope: Scope, el: Element) -> None:
         name = el.get("from")
@@ -142,12 +145,12 @@ class Expander:
             return
         dims = self.reader.dims(scope, el, "dim")
         dtype = el.get("type") or "float32"
-        t = Tensor(name, name, scope.origin(el), kind="input", dtype=dtype if dtype in DTYPES else "float32",
-                   declared=dims)
         defs = self.defs
         if name in defs.current:
             self.reporter.error(scope, el.attrs["from"].value_range, "duplicate-name", f"'{name}' is imported twice")
             return
+        t = defs.tensor(name, name, scope.origin(el), kind="input", dtype=dtype if dtype in DTYPES else "float32",
+                        declared=dims)
         defs.current[name] = name
         defs.name_count[name] += 1
         defs.claim(t, el)
@@ -303,8 +306,8 @@ class Expander:
             for nm in names:
                 t = self.graph.tensors[nm]
                 node.inputs.append(Use(t, el))
-                t.users.append(node.name)
-            out = Tensor(out_name, e, origin, kind="concat", producer_ref=weakref.ref(node))
+                self.defs.use(t, node.name)
+            out = self.defs.tensor(out_name, e, origin, kind="concat", producer_ref=weakref.ref(node))
             node.outputs.append(out)
             export_el = next((c for c in el.children if c.tag == "export" and scope.prefix + (c.get("from") or "") == e), el)
             self.defs.claim(out, export_el)
@@ -348,6 +351,8 @@ class Expander:
             return
         if path not in self._parse_reported:  # the file's own mistakes, once (not per instance)
             self._parse_reported.add(path)
+            if sf.diagnostics and self.walk is not None:
+                self.walk.separable = False  # said by the first unit sourcing it only
             for d in sf.diagnostics:
                 self.reporter.report(scope, d.file, d.range, d.severity, d.code, d.message)
         if sf.root is None:

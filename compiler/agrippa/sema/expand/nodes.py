@@ -76,7 +76,7 @@ class NodeBuilder:
                 p = defs.param(scope, child)
                 if p is not None and p.tensor is not None:
                     inputs.append(Use(p.tensor, child))
-                    p.tensor.users.append(node.name)
+                    defs.use(p.tensor, node.name)
             elif tag == "output":
                 outputs.append(child)
         # a node with only layout/meta attributes and an op without required ones has nothing to read
@@ -142,13 +142,12 @@ class NodeBuilder:
                          f"'{attr.value}' names no tensor (expose=\"yes\" reads names literally, e.g. 'x$3')")
                 return
             graph.element_tensors.setdefault(el, []).append(t)
-            graph.definitions.setdefault(el, t.origin.element)
         else:
             t = self.defs.reference(scope, el, "src", strict=True, what="the node reads")
             if t is None:
                 return
         node.inputs.append(Use(t, el))
-        t.users.append(node.name)
+        self.defs.use(t, node.name)
 
     def attributes(self, scope: Scope, el: Element, node: Node, schema: opcat.OpSchema, facts: _OpFacts) -> int:
         """Read the node's op attributes; returns how many inputs they added (constants, and
@@ -196,7 +195,7 @@ class NodeBuilder:
             while len(node.inputs) < index:
                 node.inputs.append(Use(_EMPTY, el))
             node.inputs.insert(index, Use(t, el))
-            t.users.append(node.name)
+            self.defs.use(t, node.name)
         return len(node.inputs) - before
 
 

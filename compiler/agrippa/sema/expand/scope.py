@@ -53,6 +53,8 @@ class Reporter:
         self._labels: dict[tuple, list] = {}  # what the copies of a repeated one are copies of
         self._per_file: dict[str, int] = {}
         self._summaries: dict[str, Diagnostic] = {}
+        self.unit_start = 0  # where the diagnostics of the unit being expanded start (units.py)
+        self.crossed = False  # a unit repeated a diagnostic of an earlier one (merged across units)
 
     def saturated(self, file: str) -> bool:
         """The file has its fill of diagnostics: further ones are only counted (`drop`)."""
@@ -67,6 +69,15 @@ class Reporter:
             self.diagnostics.append(summary)
         summary.data["dropped"] += 1
 
+    def replay(self, diagnostics: list[Diagnostic]) -> None:
+        """The diagnostics of a unit replayed (units.py), kept as if reported again."""
+        for d in diagnostics:
+            key = (d.file, d.range, d.code, d.message)
+            self._seen.setdefault(key, d)
+            self._pos.setdefault(key, len(self.diagnostics))
+            self._per_file[d.file] = self._per_file.get(d.file, 0) + 1
+            self.diagnostics.append(d)
+
     def add(self, diagnostic: Diagnostic) -> None:
         """Keep `diagnostic` as it is (no sourcing chain, no check for repeats)."""
         self.diagnostics.append(diagnostic)
@@ -78,6 +89,8 @@ class Reporter:
         key = (file, rng, code, message)
         seen = self._seen.get(key)
         if seen is not None:  # the same mistake in another copy: counted (analysis.py says how many)
+            if self._pos[key] < self.unit_start:
+                self.crossed = True
             seen.data["copies"] = seen.data.get("copies", 1) + 1
             if scope is not None and scope.prefix:  # another instance of a sourced file: named too
                 self._another_instance(key, seen, scope)

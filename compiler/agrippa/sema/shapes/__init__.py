@@ -21,10 +21,13 @@ from agrippa.sema.shapes.dims import Shape, concrete, format_dim, format_shape, 
 from agrippa.sema.shapes.engine import infer
 
 
-def infer_shapes(graph: Graph, cancel: Callable[[], None] | None = None) -> list[Diagnostic]:
+def infer_shapes(graph: Graph, cancel: Callable[[], None] | None = None, base: Graph | None = None,
+                 shift: Callable[[list[Diagnostic]], list[Diagnostic] | None] | None = None) -> list[Diagnostic]:
     """Fill `Tensor.shape` (and `dtype`) for every tensor; returns the diagnostics.
-    `cancel` is called every so often and raises to stop (`analysis.Cancelled`)."""
-    return infer(graph, cancel)
+    `cancel` is called every so often and raises to stop (`analysis.Cancelled`). With
+    `base`, the previous analysis an incremental expansion reused, only what changed is
+    inferred again (`shift` moves the diagnostics kept to the edited text)."""
+    return infer(graph, cancel, base, shift)
 
 
 def shape_of(graph: Graph, tensor: Tensor | str) -> Shape:

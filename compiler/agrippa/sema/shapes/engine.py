@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from agrippa.base.diagnostics import Diagnostic
-from agrippa.sema.ir import Graph, Node
+from agrippa.sema.dtypes import DTYPES, np_dtype_name
+from agrippa.sema.ir import Graph, Node, Tensor
 from agrippa.sema.shapes import elementwise, layout, linalg, reduce, spatial  # noqa: F401 - they register their rules
 from agrippa.sema.shapes.context import RULES, Ctx, Fail, Run
 from agrippa.sema.shapes.dims import norm_shape
@@ -18,11 +21,26 @@ from agrippa.sema.types.infer import Types, check_exports, onnx_types, start, ty
 
 _TYPE_ATTRS = ("to", "dtype", "output_datatype", "output_dtype")
 _TYPE_ATTR_SET = frozenset(_TYPE_ATTRS)
+_STARTED = frozenset({"input", "param", "constant"})  # kinds whose shape is not a node's output
 CANCEL_EVERY = 256  # nodes between two calls of the cancel hook
 DEBUG = False  # re-raise unexpected exceptions from rules (the tests turn this on)
 
 
-def infer(graph: Graph, cancel: Callable[[], None] | None = None) -> list[Diagnostic]:
+@dataclass(eq=False)
+class ShapeState:
+    """What one inference leaves for the next, incremental one (sema/incremental.py)."""
+
+    node_diags: dict[Node, list[Diagnostic]]  # the diagnostics each node's inference gave (when any)
+    values: dict[str, tuple]
+    folded: dict[str, Any]
+    untyped: set[str]
+
+
+def infer(graph: Graph, cancel: Callable[[], None] | None = None, base: Graph | None = None,
+          shift: Callable[[list[Diagnostic]], list[Diagnostic] | None] | None = None) -> list[Diagnostic]:
+    state = getattr(base, "shape_state", None) if base is not None else None
+    if state is not None and graph.expanded is not None and graph.units is not None:
+        return _again(graph, state, cancel, shift)
     run = Run(graph)
     types = start(graph, run.diags)
     for t in graph.inputs:
@@ -36,14 +54,126 @@ def infer(graph: Graph, cancel: Callable[[], None] | None = None) -> list[Diagno
         t = graph.tensors.get(c.name)
         if t is not None:
             t.shape = tuple(int(d) for d in c.value.shape)
+    node_diags: dict[Node, list[Diagnostic]] = {}
+    diags = run.diags
     for k, node in enumerate(graph.nodes):
         if cancel is not None and k % CANCEL_EVERY == CANCEL_EVERY - 1:
             cancel()  # a newer edit made this analysis outdated: it raises
+        n = len(diags)
         _node(run, types, node)
+        if len(diags) > n:
+            node_diags[node] = diags[n:]
+    return _finish(run, types, node_diags)
+
+
+def _finish(run: Run, types: Types, node_diags: dict[Node, list[Diagnostic]]) -> list[Diagnostic]:
     check_exports(types)
+    graph = run.graph
     graph.untyped = types.untyped
     check_hints(run)
+    if graph.units is not None:
+        graph.shape_state = ShapeState(node_diags, run.values, run.folded, types.untyped)
     return run.diags
+
+
+def _again(graph: Graph, state: ShapeState, cancel: Callable[[], None] | None,
+           shift: Callable[[list[Diagnostic]], list[Diagnostic] | None] | None) -> list[Diagnostic]:
+    """Inference after an incremental expansion: the tensors and nodes of the units expanded
+    again, and the nodes downstream whose inputs' shape, type or value changed; every other
+    node keeps its outputs and diagnostics."""
+    run = Run(graph)
+    types = Types(graph, run.diags)
+    expanded = set(graph.expanded or ())
+    fresh_nodes: set[int] = set()
+    fresh: list[Tensor] = []
+    for u in graph.units:
+        if u.element in expanded:
+            fresh_nodes.update(id(n) for n in u.nodes)
+            for sid, w in u.writes:
+                if sid == 4:  # the unit's tensors (units.py)
+                    fresh.extend(w.values())
+    names = {t.name for t in fresh}
+    old_values = state.values
+    run.values = {k: v for k, v in old_values.items() if k not in names} if names else dict(old_values)
+    run.folded = {k: v for k, v in state.folded.items() if k not in names} if names else dict(state.folded)
+    old_untyped = state.untyped
+    types.untyped = {n for n in old_untyped if n not in names}
+    before = _adopted_before(graph, old_values, old_untyped)
+    changed: set[int] = set()
+    for t in fresh:
+        if t.kind in _STARTED:
+            _start_tensor(run, types, t)
+            b = before.get(id(t))
+            if b is None or b != (t.shape, t.dtype, run.values.get(t.name), t.name in types.untyped):
+                changed.add(id(t))
+    node_diags: dict[Node, list[Diagnostic]] = {}
+    diags = run.diags
+    old_diags = state.node_diags
+    values = run.values
+    for k, node in enumerate(graph.nodes):
+        if cancel is not None and k % CANCEL_EVERY == CANCEL_EVERY - 1:
+            cancel()
+        redo = id(node) in fresh_nodes or any(id(u.tensor) in changed for u in node.inputs)
+        kept = old_diags.get(node) if not redo else None
+        if kept is not None and shift is not None:
+            kept = shift(kept)
+            redo = kept is None
+        if not redo:
+            if kept:
+                diags.extend(kept)
+                node_diags[node] = kept
+            continue
+        was = [before.get(id(t)) or (t.shape, t.dtype, old_values.get(t.name), t.name in old_untyped)
+               for t in node.outputs]
+        for t in node.outputs:  # inferred again from scratch
+            types.untyped.discard(t.name)
+            values.pop(t.name, None)
+        n = len(diags)
+        _node(run, types, node)
+        if len(diags) > n:
+            node_diags[node] = diags[n:]
+        for t, b in zip(node.outputs, was):
+            if (id(node) in fresh_nodes and id(t) not in before
+                    or b != (t.shape, t.dtype, values.get(t.name), t.name in types.untyped)):
+                changed.add(id(t))
+    tensors = graph.tensors  # names of tensors no unit makes any more
+    types.untyped = {n for n in types.untyped if n in tensors}
+    run.values = {k: v for k, v in values.items() if k in tensors}
+    return _finish(run, types, node_diags)
+
+
+def _adopted_before(graph: Graph, values: dict[str, tuple], untyped: set[str]) -> dict[int, tuple]:
+    """id -> (shape, dtype, value, untyped) a tensor taken over from the previous analysis had there."""
+    return {k: (shape, dtype, values.get(name), name in untyped)
+            for k, (name, shape, dtype) in (graph.adopted or {}).items()}
+
+
+def _start_tensor(run: Run, types: Types, t: Tensor) -> None:
+    """A graph input, parameter or constant made anew: its shape and type, as `start` gives them."""
+    graph = run.graph
+    t.shape = None
+    if t.kind == "input":
+        typ = t.origin.element.get("type")
+        if typ and typ not in DTYPES:
+            types.untyped.add(t.name)
+        t.shape = norm_shape(t.declared)
+    elif t.kind == "param":
+        p = graph.params.get(t.name)
+        if t.dtype not in DTYPES:
+            t.dtype = "float32"
+            types.untyped.add(t.name)
+        t.shape = norm_shape(t.declared)
+        if p is not None and p.frozen and p.tensor is t:
+            fold(run, p)
+    elif t.kind == "constant":
+        c = graph.constants.get(t.name)
+        if c is not None:
+            t.shape = tuple(int(d) for d in c.value.shape)
+            name = np_dtype_name(c.value.dtype)
+            if name is None:
+                types.untyped.add(t.name)
+            else:
+                t.dtype = name
 
 
 def _node(run: Run, types: Types, node: Node) -> None:
