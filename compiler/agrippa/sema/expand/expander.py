@@ -113,13 +113,13 @@ class Expander:
             if self.walk is not None:
                 self.walk.separable = False
         if self.walk is not None:
-            self.walk.finish()
+            self.walk.finish(self)
         return self.graph
 
     def model(self, scope: Scope, el: Element, index: bool) -> None:
         if index and self.walk is not None:
             for child in el.children:
-                self.walk.unit(scope, child)
+                self.walk.unit(self, scope, child)
             return
         for child in el.children:
             self.child(scope, child, index)

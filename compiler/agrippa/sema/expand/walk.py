@@ -32,8 +32,7 @@ _MADE = (4, 5, 6)  # the states whose new values are objects a unit made
 class UnitWalk:
     """The units of one expansion, and the previous expansion's to replay."""
 
-    def __init__(self, ex: Any, options: Options):  # ex: the Expander walking (expander.py)
-        self.ex = ex
+    def __init__(self, ex: Any, options: Options):  # ex: the Expander walking (expander.py), never kept:
         self.rec: Recorder | None = None
         self.separable = True
         self.units: list[Unit] = []
@@ -64,17 +63,16 @@ class UnitWalk:
             self.adopter = defs.adopter = Adopter(dict(base.tensors), dict(base.params))
 
     # -- one unit ------------------------------------------------------------------------------
-    def unit(self, scope: Scope, el: Element) -> None:
+    def unit(self, ex: Any, scope: Scope, el: Element) -> None:
         u = self.base.get(el) if self.base else None
         if u is not None:
-            diags = self._replayable(u)
+            diags = self._replayable(ex, u)
             if diags is not None:
-                self._replay(u, diags)
+                self._replay(ex, u, diags)
                 return
-        self._expand(scope, el)
+        self._expand(ex, scope, el)
 
-    def _expand(self, scope: Scope, el: Element) -> None:
-        ex = self.ex
+    def _expand(self, ex: Any, scope: Scope, el: Element) -> None:
         graph, rep = ex.graph, ex.reporter
         n0, i0, o0, d0 = len(graph.nodes), len(graph.inputs), len(graph.outputs), len(rep.diagnostics)
         c0, k0, complete = ex.concat_count, ex.instances, graph.complete
@@ -128,7 +126,7 @@ class UnitWalk:
         self.units.append(u)
         self.expanded.append(u)
 
-    def _replayable(self, u: Unit) -> list | None:
+    def _replayable(self, ex: Any, u: Unit) -> list | None:
         """The unit's diagnostics (moved by the edit) when it can be replayed here, else None."""
         if u.volatile:
             return None
@@ -139,11 +137,11 @@ class UnitWalk:
         for sid, keys in u.absent:
             if not states[sid].keys().isdisjoint(keys):
                 return None
-        cache = self.ex._file_cache
+        cache = ex._file_cache
         for path, sf in u.files.items():
             if cache.get(path) is not sf:
                 return None
-        if u.concat[0] != u.concat[1] and u.concat[0] != self.ex.concat_count:
+        if u.concat[0] != u.concat[1] and u.concat[0] != ex.concat_count:
             return None
         a = self.adopter
         if a is not None and a.taken:
@@ -157,8 +155,7 @@ class UnitWalk:
             return u.diagnostics
         return self.shift(u.diagnostics)
 
-    def _replay(self, u: Unit, diags: list) -> None:
-        ex = self.ex
+    def _replay(self, ex: Any, u: Unit, diags: list) -> None:
         graph = ex.graph
         states = self.states
         for sid, w in u.writes:
@@ -189,10 +186,9 @@ class UnitWalk:
         self.units.append(u if diags is u.diagnostics else replace(u, diagnostics=diags))
 
     # -- the end ---------------------------------------------------------------------------------
-    def finish(self) -> None:
+    def finish(self, ex: Any) -> None:
         """Lists of earlier objects that units expanded again (or dropped) appended to are
         rebuilt; the state goes back to plain dicts; the units are kept when separable."""
-        ex = self.ex
         graph, defs = ex.graph, ex.defs
         if self.adopter is not None:
             taken = self.adopter.taken
