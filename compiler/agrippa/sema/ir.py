@@ -107,7 +107,7 @@ class Tensor:
     shape: tuple | None = None  # filled by shape inference
     declared: tuple | None = None  # shape written in the markup (root import, params dim)
     producer_ref: weakref.ref[Node] | None = None
-    users: list[str] = field(default_factory=list)  # names of the nodes reading it
+    users: list[str] = field(default_factory=list)  # names of the nodes reading it (in no particular order)
 
     @property
     def producer(self) -> Node | None:

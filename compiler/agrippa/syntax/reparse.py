@@ -40,9 +40,10 @@ def reparse(old: SourceFile, text: str) -> SourceFile | None:
     return _splice(old, text, *span)
 
 
-def _edit(old: SourceFile, text: str) -> tuple[int, int, int, int, int] | None:
-    """(k1, k2, lo, hi, close): the root's children k1..k2 and the gaps around them, the
-    span [lo, hi) of the old text, hold the edit; `close` is where the root's end tag is."""
+def _edit(old: SourceFile, text: str) -> tuple[int, int, int, int, int, int, int] | None:
+    """(k1, k2, lo, hi, close, a, b): the root's children k1..k2 and the gaps around them, the
+    span [lo, hi) of the old text, hold the edit (it replaced [a, b)); `close` is where the
+    root's end tag is."""
     root, otext = old.root, old.text
     close = otext.rfind("</", root.start_tag_end, root.end)
     a, suffix = common_ends(otext, text)
@@ -60,10 +61,11 @@ def _edit(old: SourceFile, text: str) -> tuple[int, int, int, int, int] | None:
     hi = kids[k2 + 1].start if k2 + 1 < len(kids) else close
     if has_special(text, lo, hi + len(text) - len(otext)):
         return None  # a character to report (a surrogate, a bidi control): the full parse does that
-    return k1, k2, lo, hi, close
+    return k1, k2, lo, hi, close, a, b
 
 
-def _splice(old: SourceFile, text: str, k1: int, k2: int, lo: int, hi: int, close: int) -> SourceFile | None:
+def _splice(old: SourceFile, text: str, k1: int, k2: int, lo: int, hi: int, close: int, a: int,
+            b: int) -> SourceFile | None:
     root = old.root
     delta = len(text) - len(old.text)
     every = old.all
@@ -72,7 +74,7 @@ def _splice(old: SourceFile, text: str, k1: int, k2: int, lo: int, hi: int, clos
     kids = root.children
     before, after = kids[:k1], kids[k2 + 1:]
     sf = SourceFile(old.path, text, old.lines)
-    sf.lines.reset(text)
+    sf.lines.splice(text, a, b, b + delta)
     sf.root = root
     sf.all = every[:first_edited]
     sf.comments = [c for c in old.comments if c[1] <= lo]

@@ -122,6 +122,20 @@ class LineIndex:
         self._starts = [0] + [m.end() for m in breaks.finditer(text)]
         self._length = len(text)
 
+    def splice(self, text: str, a: int, b_old: int, b_new: int) -> None:
+        """Index `text`, the indexed text with [a, b_old) replaced by what is now [a, b_new):
+        the lines before stay, those after move, only the replaced span is scanned."""
+        if "\r" in text[max(a - 1, 0):b_new + 1]:
+            return self.reset(text)  # a \r\n pair may straddle the span's ends
+        starts = self._starts
+        i = bisect.bisect_right(starts, a)
+        j = bisect.bisect_right(starts, b_old)
+        delta = b_new - b_old
+        middle = [m.end() for m in _LF_RE.finditer(text, a, b_new)]
+        after = [s + delta for s in starts[j:]] if delta else starts[j:]
+        self._starts = starts[:i] + middle + after
+        self._length = len(text)
+
     def position(self, offset: int) -> Position:
         line = bisect.bisect_right(self._starts, offset) - 1
         return Position(line, offset - self._starts[line])

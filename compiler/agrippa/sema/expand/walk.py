@@ -11,6 +11,7 @@ from agrippa.sema.expand.options import Options
 from agrippa.sema.expand.scope import Scope
 from agrippa.sema.expand.units import (
     MISSING,
+    USERS,
     Adopter,
     Frozen,
     Recorder,
@@ -37,6 +38,7 @@ class UnitWalk:
         self.separable = True
         self.units: list[Unit] = []
         self.expanded: list[Unit] = []  # units expanded (not replayed) by this walk
+        self.replayed: set[int] = set()  # ids of the previous analysis' units replayed
         defs, graph = ex.defs, ex.graph
         tracked: list[Any] = []
         for k, name in enumerate(_STATES):
@@ -183,6 +185,7 @@ class UnitWalk:
             for obj, which, item in u.appends:
                 if id(obj) in taken:
                     owned_list(obj, which).append(item)
+        self.replayed.add(id(u))
         self.units.append(u if diags is u.diagnostics else replace(u, diagnostics=diags))
 
     # -- the end ---------------------------------------------------------------------------------
@@ -192,18 +195,23 @@ class UnitWalk:
         graph, defs = ex.graph, ex.defs
         if self.adopter is not None:
             taken = self.adopter.taken
-            kept = {id(u) for u in self.units}
-            owners: dict[int, Any] = {}
+            kept = self.replayed
+            owners: dict[int, Any] = {}  # parameters whose declarations a unit made again (or dropped)
             for u in self.base_units:
                 if id(u) not in kept:
-                    for obj, _, _ in u.appends:
-                        if id(obj) not in taken:
+                    for obj, which, item in u.appends:
+                        if id(obj) in taken:
+                            continue
+                        if which == USERS:  # its reader is gone (a unit made again appended anew)
+                            if item in obj.users:
+                                obj.users.remove(item)
+                        else:
                             owners[id(obj)] = obj
             for u in self.expanded:
-                for obj, _, _ in u.appends:
-                    if id(obj) not in taken and id(obj) not in u.made:
+                for obj, which, _ in u.appends:
+                    if which != USERS and id(obj) not in taken and id(obj) not in u.made:
                         owners[id(obj)] = obj
-            if owners:
+            if owners:  # in unit order, as a full expansion lists them
                 rebuild_lists(self.units, owners)
         for name in _STATES:
             setattr(defs, name, dict(getattr(defs, name)))

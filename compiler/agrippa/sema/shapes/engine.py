@@ -113,7 +113,7 @@ def _again(graph: Graph, state: ShapeState, cancel: Callable[[], None] | None,
     for k, node in enumerate(graph.nodes):
         if cancel is not None and k % CANCEL_EVERY == CANCEL_EVERY - 1:
             cancel()
-        redo = id(node) in fresh_nodes or any(id(u.tensor) in changed for u in node.inputs)
+        redo = id(node) in fresh_nodes or (changed and any(id(u.tensor) in changed for u in node.inputs))
         kept = old_diags.get(node) if not redo else None
         if kept is not None and shift is not None:
             kept = shift(kept)
