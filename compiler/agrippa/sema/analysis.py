@@ -129,6 +129,9 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
 
         prepare(opts, base, index_path, config, strict, files)
     graph, expand_diags = expand(index_path, opts, files)
+    if opts.base is not None and graph.units is None:  # the edit made units depend on each other: afresh
+        opts.base = opts.shift = None
+        graph, expand_diags = expand(index_path, opts, files)
     if record:
         result.texts = {p: sf.text for p, sf in graph.files.items()}
     stop_if_cancelled()

@@ -28,7 +28,7 @@ from agrippa.base.diagnostics import (
 from agrippa.base.suggest import suggest
 from agrippa.sema.checks_trainable import untrainable_ops
 from agrippa.sema.expand.expander import Options
-from agrippa.sema.inits import DEFAULT_INIT, INIT_KINDS
+from agrippa.sema.inits import DEFAULT_INIT, INIT_KINDS, count_items
 from agrippa.sema.ir import Graph, Tensor
 from agrippa.sema.names import is_plain_name, reserved_char
 from agrippa.syntax.tree import Element, SourceFile
@@ -85,93 +85,155 @@ _DISPATCH: list = [0, {}]  # [len(ELEMENT_RULES) when built, the table]
 
 
 @dataclass(eq=False)
-class CheckState:
-    """What one check leaves for the next, incremental one: the element rules' diagnostics of
-    each unchanged file, and of each top-level element of the index file."""
+class Part:
+    """What the element rules found in one top-level element of the index file (or in one
+    whole other file): kept for the next analysis while that element is unchanged."""
 
-    files: dict[str, tuple[SourceFile, list[Diagnostic]]] = field(default_factory=dict)
-    units: dict[Element, tuple[list[Diagnostic], list[Element]]] = field(default_factory=dict)  # diags, <output>s
+    diagnostics: list[Diagnostic]
+    outputs: list[tuple[str, Element]]  # its <output>s and their names
+    references: list[Element]  # its <import>s and <export>s
+    sourced: frozenset[str]  # the names of its sourced blocks
+
+
+@dataclass(eq=False)
+class CheckState:
+    """What one check leaves for the next, incremental one."""
+
+    files: dict[str, tuple[SourceFile, Part]] = field(default_factory=dict)
+    units: dict[Element, Part] = field(default_factory=dict)
     sourced_names: frozenset[str] = frozenset()
 
 
 def check(graph: Graph, options: Options, base: Graph | None = None,
           shift: Callable[[list[Diagnostic]], list[Diagnostic] | None] | None = None) -> list[Diagnostic]:
     """Every rule on every file and on the graph. With `base` (an incremental analysis), the
-    element rules' diagnostics of what did not change are taken from it (`shift` moves them)."""
+    element rules' findings in what did not change are taken from it (`shift` moves them)."""
     out: list[Diagnostic] = []
     if _DISPATCH[0] != len(ELEMENT_RULES):
         _DISPATCH[:] = [len(ELEMENT_RULES), _rules_by_tag()]
     table = _DISPATCH[1]
-    keep = graph.units is not None
-    state = CheckState() if keep else None
-    old = getattr(base, "check_state", None) if base is not None and keep else None
-    for sf in graph.files.values():
-        if sf.root is None:
-            continue
-        if sf.path == graph.index and keep:
-            _index_file(FileCheck(sf, True, out), table, state, old, shift)
-            continue
-        was = old.files.get(sf.path) if old is not None else None
-        if was is not None and was[0] is sf:  # a sourced file left alone
-            mine = was[1]
-            out.extend(mine)
-        else:
-            mine = []
-            fc = FileCheck(sf, sf.path == graph.index, mine)
-            rules_for, anywhere = table.get, table[""]
-            for el in sf.elements():
-                for fn in rules_for(el.tag, anywhere):
-                    fn(fc, el)
-            out.extend(mine)
-        if state is not None:
-            state.files[sf.path] = (sf, mine)
-    for fn in GRAPH_RULES:
-        fn(graph, out)
-    model_without_exports(graph, out, strict=not options.symbolic)
-    if state is not None:
+    if graph.units is None:  # the whole check, element by element
+        for sf in graph.files.values():
+            if sf.root is not None:
+                _whole_file(FileCheck(sf, sf.path == graph.index, out), table)
+        for fn in GRAPH_RULES:
+            fn(graph, out)
+    else:  # part by part, each kept for the next analysis
+        state = CheckState()
+        old = getattr(base, "check_state", None) if base is not None else None
+        parts: list[Part] = []
+        for sf in graph.files.values():
+            if sf.root is None:
+                continue
+            if sf.path == graph.index:
+                parts.extend(_index_file(FileCheck(sf, True, out), table, state, old, shift))
+                continue
+            was = old.files.get(sf.path) if old is not None else None
+            if was is not None and was[0] is sf:  # a sourced file left alone
+                part = was[1]
+                out.extend(part.diagnostics)
+            else:
+                part = _part(FileCheck(sf, False, []), table, sf.elements(), None)
+                out.extend(part.diagnostics)
+            state.files[sf.path] = (sf, part)
+            parts.append(part)
+        for fn in GRAPH_RULES:
+            if fn is not unused_outputs:
+                fn(graph, out)
+        _unused_in(graph, parts, out)
         graph.check_state = state
+    model_without_exports(graph, out, strict=not options.symbolic)
     return out
 
 
-def _index_file(fc: FileCheck, table: dict, state: CheckState, old: CheckState | None, shift) -> None:
-    """The index file, top-level element by top-level element (each one's diagnostics kept
-    for the next analysis), then the file-wide rule: outputs named once."""
+def _whole_file(fc: FileCheck, table: dict) -> None:
+    rules_for, anywhere = table.get, table[""]
+    for el in fc.sf.elements():
+        for fn in rules_for(el.tag, anywhere):
+            fn(fc, el)
+
+
+def _part(fc: FileCheck, table: dict, elements, names: frozenset[str] | None) -> Part:
+    """The element rules but the file-wide one on `elements`, and what that one needs."""
+    rules_for, anywhere = table.get, table[""]
+    if names is not None:
+        fc.__dict__["sourced_names"] = set(names)
+    outs, refs, sourced = [], [], set()
+    for el in elements:
+        tag = el.tag
+        if tag == "output":
+            outs.append((el.get("name"), el))
+        elif tag in ("import", "export"):
+            refs.append(el)
+        elif tag == "block" and el.get("src") and el.get("name"):
+            sourced.add(el.get("name"))
+        for fn in rules_for(tag, anywhere):
+            if fn is not outputs_are_unique:
+                fn(fc, el)
+    if names is None:  # a whole file: outputs named once in it
+        for _, el in outs:
+            outputs_are_unique(fc, el)
+    return Part(fc.out, outs, refs, frozenset(sourced))
+
+
+def _index_file(fc: FileCheck, table: dict, state: CheckState, old: CheckState | None, shift) -> list[Part]:
+    """The index file, top-level element by top-level element (each one's findings kept for
+    the next analysis), then the file-wide rule: outputs named once."""
     sf = fc.sf
     root = sf.root
-    rules_for, anywhere = table.get, table[""]
-    names = frozenset(fc.sourced_names)
-    state.sourced_names = names
-    if old is not None and old.sourced_names != names:
-        old = None  # `$` in names depends on them
-    local = FileCheck(sf, True, [])
-    local.__dict__["sourced_names"] = set(names)
-    for fn in rules_for(root.tag, anywhere):
-        if fn is not outputs_are_unique:
-            fn(local, root)
-    fc.out.extend(local.out)
-    outputs: list[Element] = []
+    kept: dict[Element, Part] = {}
     for c in root.children:
         was = old.units.get(c) if old is not None else None
-        diags = was[0] if was is not None else None
-        if diags and shift is not None:
-            diags = shift(diags)
-        if diags is None:
-            local.out = diags = []
-            outs = []
-            for el in c.iter():
-                tag = el.tag
-                if tag == "output":
-                    outs.append(el)
-                for fn in rules_for(tag, anywhere):
-                    if fn is not outputs_are_unique:
-                        fn(local, el)
-        else:
-            outs = was[1]
-        state.units[c] = (diags, outs)
-        fc.out.extend(diags)
-        outputs.extend(outs)
-    for el in outputs:
-        outputs_are_unique(fc, el)
+        if was is not None:
+            kept[c] = was
+    fresh = {c: frozenset(e.get("name") for e in c.iter() if e.tag == "block" and e.get("src") and e.get("name"))
+             for c in root.children if c not in kept}
+    names = frozenset().union(*(p.sourced for p in kept.values()), *fresh.values())
+    state.sourced_names = names
+    if old is not None and old.sourced_names != names:
+        kept = {}  # `$` in names depends on them
+    top = _part(FileCheck(sf, True, []), table, [root], names)
+    fc.out.extend(top.diagnostics)
+    parts = [top]
+    for c in root.children:
+        part = kept.get(c)
+        if part is not None and part.diagnostics and shift is not None:
+            moved = shift(part.diagnostics)
+            part = None if moved is None else Part(moved, part.outputs, part.references, part.sourced)
+        if part is None:
+            part = _part(FileCheck(sf, True, []), table, c.iter(), names)
+        state.units[c] = part
+        fc.out.extend(part.diagnostics)
+        parts.append(part)
+    first: dict[str, Element] = {}
+    for part in parts:
+        for name, el in part.outputs:
+            if name:
+                prev = first.setdefault(name, el)
+                if prev is not el:
+                    _duplicate(fc, el, prev, name)
+    return parts
+
+
+def _unused_in(graph: Graph, parts: list[Part], out: list[Diagnostic]) -> None:
+    """`unused_outputs`, over the outputs and references the parts list."""
+    et = graph.element_tensors
+    exported = {t.name for t, _ in graph.outputs}
+    referenced = set()
+    for part in parts:
+        for el in part.references:
+            for t in et.get(el, ()):
+                referenced.add(t.name)
+    for part in parts:
+        for _, el in part.outputs:
+            tensors = et.get(el)
+            if not tensors:
+                continue
+            for t in tensors:
+                if t.users or t.name in exported or t.name in referenced:
+                    break
+            else:
+                _unused(el, tensors, out)
 
 
 # -- names -----------------------------------------------------------------------------------
@@ -216,6 +278,10 @@ def outputs_are_unique(fc: FileCheck, el: Element) -> None:
     if prev is None:
         fc.first_output[name] = el
         return
+    _duplicate(fc, el, prev, name)
+
+
+def _duplicate(fc: FileCheck, el: Element, prev: Element, name: str) -> None:
     fc.add(el.attrs["name"].value_range, Severity.ERROR, "duplicate-output",
            f"'{name}' is already defined in this file; names must be unique",
            related=(RelatedInfo(Location(fc.sf.path, prev.attrs["name"].value_range), "first defined here"),))
@@ -242,7 +308,7 @@ def init_is_known(fc: FileCheck, el: Element) -> None:
         if kind == "constant":
             fc.add(init.value_range, Severity.ERROR, "init-args", "init=\"constant\" needs init_args=\"[value]\"")
         return
-    n = _count_items(args.value)
+    n = count_items(args.value)
     if n is None:
         return
     want = INIT_KINDS[kind]
@@ -255,24 +321,6 @@ def init_is_known(fc: FileCheck, el: Element) -> None:
                f"init=\"{kind}\" takes init_args=\"{what}\" (2 values), got {n}")
     elif want == 0 and n:
         fc.add(args.value_range, Severity.WARNING, "init-args", f"init=\"{kind}\" takes no init_args; they are ignored")
-
-
-def _count_items(text: str) -> int | None:
-    s = text.strip()
-    if not (s.startswith("[") and s.endswith("]")):
-        return None
-    inner = s[1:-1].strip()
-    if not inner:
-        return 0
-    depth, n = 0, 1
-    for c in inner:
-        if c in "([":
-            depth += 1
-        elif c in ")]":
-            depth -= 1
-        elif c == "," and depth == 0:
-            n += 1
-    return n
 
 
 # -- dim hints -------------------------------------------------------------------------------

@@ -30,3 +30,22 @@ def fixed_fill(init: str, init_args: tuple) -> int | float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+def count_items(text: str) -> int | None:
+    """How many items a bracketed list such as `init_args` holds (None: not a list)."""
+    s = text.strip()
+    if not (s.startswith("[") and s.endswith("]")):
+        return None
+    inner = s[1:-1].strip()
+    if not inner:
+        return 0
+    depth, n = 0, 1
+    for c in inner:
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif c == "," and depth == 0:
+            n += 1
+    return n

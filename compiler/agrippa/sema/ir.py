@@ -222,6 +222,9 @@ class Graph:
     adopted: dict[int, tuple] | None = None  # id -> (name, shape, dtype) of each tensor taken over
     shape_state: Any = None  # what shape inference leaves for the next analysis (shapes/engine.py)
     check_state: Any = None  # what the checker leaves for it (checker.py)
+    expansion_state: Any = None  # the expansion's names and counters at its end (expand/walk.py)
+    unit_special: list[int] | None = None  # units that source files or read the whole scope
+    unit_shared: bool = True  # some element is in several units' maps (a sourced file's)
     _definitions: dict[Element, Element] | None = field(default=None, repr=False)
 
     @property

@@ -118,8 +118,7 @@ class Expander:
 
     def model(self, scope: Scope, el: Element, index: bool) -> None:
         if index and self.walk is not None:
-            for child in el.children:
-                self.walk.unit(self, scope, child)
+            self.walk.walk(self, scope, el.children)
             return
         for child in el.children:
             self.child(scope, child, index)

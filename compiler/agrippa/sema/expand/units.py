@@ -49,7 +49,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.reads: dict[tuple[int, Any], Any] = {}  # (state, key) -> the value read first, from earlier units
-        self.written: dict[tuple[int, Any], None] = {}  # (state, key), in the order first written
+        self.written: dict[tuple[int, Any], Any] = {}  # (state, key) -> its value before (MISSING), in order
         self.touched: dict[tuple[int, Any], int] = {}  # (map, key) -> the list's length when first touched
         self.appends: list[tuple[Any, int, Any]] = []  # (object, USERS|DECLARATIONS, item), in order
         self.files: dict[str, SourceFile] = {}  # sourced files read, as parsed
@@ -93,19 +93,25 @@ class Tracked(dict):
     def __missing__(self, key: Any) -> Any:
         raise KeyError(key)
 
+    def _wrote(self, key: Any) -> None:
+        w = self.rec.written  # type: ignore[union-attr]
+        k = (self.sid, key)
+        if k not in w:
+            w[k] = dict.get(self, key, MISSING)
+
     def __setitem__(self, key: Any, value: Any) -> None:
         if self.rec is not None:
-            self.rec.written.setdefault((self.sid, key))
+            self._wrote(key)
         dict.__setitem__(self, key, value)
 
     def __delitem__(self, key: Any) -> None:
         if self.rec is not None:
-            self.rec.written.setdefault((self.sid, key))
+            self._wrote(key)
         dict.__delitem__(self, key)
 
     def pop(self, key: Any, *default: Any) -> Any:
         if self.rec is not None:
-            self.rec.written.setdefault((self.sid, key))
+            self._wrote(key)
         return dict.pop(self, key, *default)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
@@ -192,6 +198,7 @@ class Unit:
     instances: int = 0  # sourced-block instances it made
     complete: bool = True
     volatile: bool = False
+    keys: frozenset = frozenset()  # every (state, key) it read or wrote
 
 
 @dataclass
