@@ -39,7 +39,16 @@ def _finite(v: object) -> bool:
 
 def param_diagnostics(graph: Graph, max_bytes: int, strict: bool) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    floor = max_bytes // 8  # no element type is wider: a parameter with fewer values is small enough
     for p in graph.params.values():
+        n = 1
+        for d in p.dims:  # the common case, first and quickly: known dims, few values
+            if type(d) is not int:
+                n = floor + 1
+                break
+            n *= d
+        if n <= floor and not p.init_args:
+            continue
         bad = [a for a in p.init_args if not _finite(a)]
         if bad:
             out.append(Diagnostic(p.origin.file, _range(p, "init_args"), Severity.ERROR, "non-finite-init",

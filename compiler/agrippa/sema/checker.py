@@ -216,24 +216,27 @@ def _index_file(fc: FileCheck, table: dict, state: CheckState, old: CheckState |
 
 
 def _unused_in(graph: Graph, parts: list[Part], out: list[Diagnostic]) -> None:
-    """`unused_outputs`, over the outputs and references the parts list."""
+    """`unused_outputs`, over the outputs and references the parts list: outputs read by a
+    node or exported by the model first (nearly all), the others against every reference."""
     et = graph.element_tensors
     exported = {t.name for t, _ in graph.outputs}
-    referenced = set()
-    for part in parts:
-        for el in part.references:
-            for t in et.get(el, ()):
-                referenced.add(t.name)
+    candidates = []
     for part in parts:
         for _, el in part.outputs:
             tensors = et.get(el)
             if not tensors:
                 continue
             for t in tensors:
-                if t.users or t.name in exported or t.name in referenced:
+                if t.users or t.name in exported:
                     break
             else:
-                _unused(el, tensors, out)
+                candidates.append((el, tensors))
+    if not candidates:
+        return
+    referenced = {t.name for part in parts for el in part.references for t in et.get(el, ())}
+    for el, tensors in candidates:
+        if not any(t.name in referenced for t in tensors):
+            _unused(el, tensors, out)
 
 
 # -- names -----------------------------------------------------------------------------------

@@ -199,6 +199,7 @@ class Unit:
     complete: bool = True
     volatile: bool = False
     keys: frozenset = frozenset()  # every (state, key) it read or wrote
+    hinted: tuple = ()  # the elements with a dim hint it gave tensors to, in that order
 
 
 @dataclass

@@ -30,6 +30,8 @@ _GRAPH_STATES = ("tensors", "params", "constants", "copies", "sourced", "files")
 _GRAPH_MAPS = ("element_tensors", "element_nodes", "element_params", "instances")  # sids 10-13
 _MADE = (4, 5, 6)  # the states whose new values are objects a unit made
 _FILES = 9
+_TENSORS_MAP = 10  # element_tensors
+_HINTED = frozenset({"output", "input", "import", "export"})  # tags a dim hint may be on (shapes/hints.py)
 _ORDERED = (0, 4, 5, 6)  # states whose order shows (scope suggestions, the graph's tensors, parameters)
 
 
@@ -309,7 +311,9 @@ class UnitWalk:
                  deleted, list(own.items()), shared, rec.appends, frozenset(id(o) for o, _, _ in rec.appends),
                  graph.nodes[n0:], graph.inputs[i0:], graph.outputs[o0:], rep.diagnostics[d0:], rec.files, made,
                  (c0, ex.concat_count), ex.instances - k0, unit_complete, rec.volatile,
-                 frozenset(rec.reads.keys() | rec.written.keys()))
+                 frozenset(rec.reads.keys() | rec.written.keys()),
+                 tuple(key for (mid, key) in rec.touched if mid == _TENSORS_MAP and key.tag in _HINTED
+                       and ("dim" in key.attrs or "dims" in key.attrs) and dict.get(states[mid], key)))
         self.units.append(u)
         self.expanded.append(u)
 

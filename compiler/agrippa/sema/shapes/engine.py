@@ -66,11 +66,12 @@ def infer(graph: Graph, cancel: Callable[[], None] | None = None, base: Graph | 
     return _finish(run, types, node_diags)
 
 
-def _finish(run: Run, types: Types, node_diags: dict[Node, list[Diagnostic]]) -> list[Diagnostic]:
+def _finish(run: Run, types: Types, node_diags: dict[Node, list[Diagnostic]],
+            hinted: list | None = None) -> list[Diagnostic]:
     check_exports(types)
     graph = run.graph
     graph.untyped = types.untyped
-    check_hints(run)
+    check_hints(run, hinted)
     if graph.units is not None:
         graph.shape_state = ShapeState(node_diags, run.values, run.folded, types.untyped)
     return run.diags
@@ -139,7 +140,9 @@ def _again(graph: Graph, state: ShapeState, cancel: Callable[[], None] | None,
     tensors = graph.tensors  # names of tensors no unit makes any more
     types.untyped = {n for n in types.untyped if n in tensors}
     run.values = {k: v for k, v in values.items() if k in tensors}
-    return _finish(run, types, node_diags)
+    seen: set = set()
+    hinted = [el for u in graph.units for el in u.hinted if not (el in seen or seen.add(el))]
+    return _finish(run, types, node_diags, hinted)
 
 
 def _adopted_before(graph: Graph, values: dict[str, tuple], untyped: set[str]) -> dict[int, tuple]:

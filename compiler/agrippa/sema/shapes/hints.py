@@ -25,11 +25,13 @@ _CACHE: dict[tuple, Shape] = {}
 _CACHE_MAX = 16384
 
 
-def check_hints(run: Run) -> None:
+def check_hints(run: Run, hinted: list[Element] | None = None) -> None:
+    """Each hint against its tensors' shapes. `hinted`: the elements that may carry one, in
+    the order expansion met them (an incremental analysis knows them; else every element)."""
     graph = run.graph
     roots = {sf.root: path for path, sf in graph.files.items() if sf.root is not None}
     bkey = tuple(sorted((k, str(v)) for k, v in graph.bindings.items()))
-    for el, tensors in graph.element_tensors.items():
+    for el, tensors in _items(graph, hinted):
         attrs = el.attrs
         if ("dim" not in attrs and "dims" not in attrs) or el.tag not in HINTED:
             continue
@@ -57,17 +59,24 @@ def check_hints(run: Run) -> None:
                 f"{name} says {format_shape(hint)} but the shape is {shown}", fixes=fixes,
                 data={"shape": format_shape(shapes[-1])}))
     if not run.symbolic:
-        _symbolic_disagreements(run, roots)
+        _symbolic_disagreements(run, roots, hinted)
 
 
-def _symbolic_disagreements(run: Run, roots: dict[Element, str]) -> None:
+def _items(graph: Graph, hinted: list[Element] | None):
+    et = graph.element_tensors
+    if hinted is None:
+        return et.items()
+    return [(el, et[el]) for el in hinted if el in et]
+
+
+def _symbolic_disagreements(run: Run, roots: dict[Element, str], hinted: list[Element] | None = None) -> None:
     """Hints (and root declarations) of one tensor that agree only for the bound values:
     `dim="[n, dmodel]"` on an output and `dim="[n, nvocab]"` where it is read (item 7 of
     the compatibility policy, sema/compat.py: a warning, never an error)."""
     graph = run.graph
     first: dict[int, tuple[Element, str]] = {}
     warned: set[Element] = set()
-    for el, tensors in graph.element_tensors.items():
+    for el, tensors in _items(graph, hinted):
         attr = el.attrs.get("dim")
         if attr is None or el.tag not in HINTED or el in warned:
             continue
