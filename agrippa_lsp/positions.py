@@ -37,7 +37,7 @@ class Units:
 
     def __init__(self, text: str, encoding: str):
         self.identity = True
-        if encoding == UTF32 or (encoding == UTF8 and text.isascii()):
+        if encoding == UTF32 or text.isascii():  # one unit per character in every encoding
             return
         wide_re = _NON_ASCII_RE if encoding == UTF8 else _ASTRAL_RE
         if encoding != UTF8 and wide_re.search(text) is None:

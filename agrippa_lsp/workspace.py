@@ -19,7 +19,9 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.workspace import TextDocument, Workspace
 
+from agrippa.base.diagnostics import Position
 from agrippa.base.text import LINE_BREAK
+from agrippa.syntax.tree import LineIndex
 
 _LINE_RE = re.compile(f"[^\\r\\n]*(?:{LINE_BREAK})|[^\\r\\n]+\\Z")
 _BREAK_RE = re.compile(LINE_BREAK)
@@ -31,19 +33,26 @@ def split_lines(text: str) -> list[str]:
 
 
 class LspTextDocument(TextDocument):
+    _index: LineIndex | None = None  # where each line starts, in `_index_of`
+    _index_of: str | None = None
+
     @property
     def lines(self) -> Sequence[str]:
         return split_lines(self.source)
 
+    def _line_index(self) -> LineIndex:
+        text = self.source
+        if self._index is None or self._index_of is not text:
+            self._index, self._index_of = LineIndex(text), text
+        return self._index
+
     def offset_of(self, pos: lsp.Position) -> int:
         """The offset of a client position (clamped to its line, and to the text)."""
         text = self.source
-        start = 0
-        for _ in range(pos.line):
-            m = _BREAK_RE.search(text, start)
-            if m is None:
-                return len(text)
-            start = m.end()
+        index = self._line_index()
+        if pos.line >= len(index):
+            return len(text)
+        start = index.offset(Position(pos.line, 0))
         m = _BREAK_RE.search(text, start)
         line = text[start:m.start() if m else len(text)]
         units = self.position_codec.impl
@@ -60,7 +69,12 @@ class LspTextDocument(TextDocument):
     def _apply_incremental_change(self, change: lsp.TextDocumentContentChangePartial) -> None:
         text = self.source
         a, b = self.offset_of(change.range.start), self.offset_of(change.range.end)
-        self._source = text[:a] + change.text + text[max(a, b):]
+        b = max(a, b)
+        new = text[:a] + change.text + text[b:]
+        index = self._line_index()
+        self._source = new
+        index.splice(new, a, b, a + len(change.text))  # the line starts move; only the span is scanned
+        self._index_of = new
 
 
 class LspWorkspace(Workspace):
