@@ -4,7 +4,6 @@ analysis when nothing it read changed, else expanded again while its log is kept
 from __future__ import annotations
 
 from dataclasses import replace
-from itertools import islice
 from typing import Any
 
 from agrippa.sema.expand.definitions import MAX_NODES, MAX_SOURCED
@@ -48,6 +47,7 @@ class UnitWalk:
         self.synced = False  # the units after the edit were taken as they were (`walk`): so is the state
         self.patch: dict[int, set] | None = None  # keys the edited units left otherwise, by state
         self.maps_filled = False  # the element maps hold the units before the edit (`_fill_maps`)
+        self.spliced: list[dict] = []  # the previous analysis' element maps, edited in place (`_splice_maps`)
         defs, graph = ex.defs, ex.graph
         tracked: list[Any] = []
         for k, name in enumerate(_STATES):
@@ -97,7 +97,7 @@ class UnitWalk:
         diff = _differ(_net(old), _net(new))
         j = 0 if a is not None and a.changed or _ints(old) != _ints(new) else _first_touching(suffix, diff)
         if j < len(suffix):  # from there on the state differs: each unit is looked at
-            self._fill_maps(prefix, old, at_end=False)
+            self._fill_maps(prefix)
             self._take(ex, suffix[:j], diags)
             for c in children[n - q + j:]:
                 self.unit(ex, scope, c)
@@ -137,23 +137,34 @@ class UnitWalk:
             self._take_maps(prefix)
             self.maps_filled = True
 
-    def _fill_maps(self, prefix: list[Unit], old: list[Unit], at_end: bool) -> None:
-        """The element maps: the previous analysis' entries of the units before the edit, then
-        those the edited units made (now in the maps), then, `at_end`, those of the units after."""
+    def _fill_maps(self, prefix: list[Unit]) -> None:
+        """The element maps in unit order: the units before the edit's entries, then those the
+        edited units made (now in the maps), for the units after them to be added one by one."""
         if self.maps_filled:
             return
         first = len(_STATES) + len(_GRAPH_STATES)
-        before, edited = _own_counts(prefix, first), _own_counts(old, first)
-        for k, name in enumerate(_GRAPH_MAPS):
-            whole = getattr(self.base_graph, name).items()
-            m = self.states[first + k]
-            made = dict(m)
+        made = [dict(m) for m in self.states[first:]]
+        for m in self.states[first:]:
             dict.clear(m)
-            dict.update(m, islice(whole, before[k]))
-            dict.update(m, made)
-            if at_end:
-                dict.update(m, islice(whole, before[k] + edited[k], None))
+        self._take_maps(prefix)
+        for m, entries in zip(self.states[first:], made):
+            dict.update(m, entries)
         self.maps_filled = True
+
+    def _splice_maps(self, old: list[Unit]) -> None:
+        """The previous analysis' element maps, taken over: the entries of the edited units'
+        previous versions out, those they made now in (at the end: the maps' order is not
+        the units' then, and no reader depends on it)."""
+        first = len(_STATES) + len(_GRAPH_STATES)
+        for k, name in enumerate(_GRAPH_MAPS):
+            whole = getattr(self.base_graph, name)
+            for u in old:
+                for mid, items in u.own:
+                    if mid == first + k:
+                        for key in items:
+                            dict.pop(whole, key, None)
+            dict.update(whole, self.states[first + k])
+            self.spliced.append(whole)
 
     def _after_edit(self, ex: Any, prefix: list[Unit], old: list[Unit], suffix: list[Unit], diags: dict) -> None:
         """The units after the edit, taken as they are: the graph's lists and maps, their
@@ -166,7 +177,7 @@ class UnitWalk:
         if self.maps_filled:
             self._take_maps(suffix)
         else:
-            self._fill_maps(prefix, old, at_end=True)
+            self._splice_maps(old)
         a = self.adopter
         taken = a.taken if a is not None else {}
         for u in suffix:
@@ -443,8 +454,8 @@ class UnitWalk:
             for name in (*_STATES, *_GRAPH_STATES):
                 setattr(graph if name in _GRAPH_STATES else defs, name, dict(getattr(graph if name in _GRAPH_STATES
                                                                                      else defs, name)))
-        for name in _GRAPH_MAPS:
-            setattr(graph, name, dict(getattr(graph, name)))
+        for k, name in enumerate(_GRAPH_MAPS):
+            setattr(graph, name, self.spliced[k] if self.spliced else dict(getattr(graph, name)))
         graph.expansion_state = {**{name: getattr(defs, name) for name in _STATES},
                                  "concat": ex.concat_count, "instances": ex.instances}
         graph.unit_special = [i for i, u in enumerate(self.units) if u.volatile or u.files]
@@ -519,11 +530,3 @@ def _lengths(units: list[Unit]) -> tuple[int, int, int]:
             o += len(u.outputs)
     return n, i, o
 
-
-def _own_counts(units: list[Unit], first: int) -> list[int]:
-    """How many entries of each element map `units` made for their own elements."""
-    counts = [0] * len(_GRAPH_MAPS)
-    for u in units:
-        for mid, items in u.own:
-            counts[mid - first] += len(items)
-    return counts
