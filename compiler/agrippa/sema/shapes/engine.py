@@ -34,6 +34,7 @@ class ShapeState:
     values: dict[str, tuple]
     folded: dict[str, Any]
     untyped: set[str]
+    node_units: dict[Node, Any]  # the unit (top-level element) of each node in `node_diags`
 
 
 def infer(graph: Graph, cancel: Callable[[], None] | None = None, base: Graph | None = None,
@@ -67,13 +68,16 @@ def infer(graph: Graph, cancel: Callable[[], None] | None = None, base: Graph | 
 
 
 def _finish(run: Run, types: Types, node_diags: dict[Node, list[Diagnostic]],
-            hinted: list | None = None) -> list[Diagnostic]:
+            hinted: list | None = None, node_units: dict | None = None) -> list[Diagnostic]:
     check_exports(types)
     graph = run.graph
     graph.untyped = types.untyped
     check_hints(run, hinted)
     if graph.units is not None:
-        graph.shape_state = ShapeState(node_diags, run.values, run.folded, types.untyped)
+        if node_units is None:
+            owner = {id(n): u.element for u in graph.units for n in u.nodes} if node_diags else {}
+            node_units = {n: owner.get(id(n)) for n in node_diags}
+        graph.shape_state = ShapeState(node_diags, run.values, run.folded, types.untyped, node_units)
     return run.diags
 
 
@@ -85,14 +89,19 @@ def _again(graph: Graph, state: ShapeState, cancel: Callable[[], None] | None,
     run = Run(graph)
     types = Types(graph, run.diags)
     expanded = set(graph.expanded or ())
-    fresh_nodes: set[int] = set()
+    fresh_list: list[Node] = []
     fresh: list[Tensor] = []
-    for u in graph.units:
+    unit_of: dict[Node, Any] = {}
+    at: list[int] = []
+    for k, u in enumerate(graph.units):
         if u.element in expanded:
-            fresh_nodes.update(id(n) for n in u.nodes)
+            at.append(k)
+            fresh_list.extend(u.nodes)
+            unit_of.update(dict.fromkeys(u.nodes, u.element))
             for sid, w in u.writes:
                 if sid == 4:  # the unit's tensors (units.py)
                     fresh.extend(w.values())
+    fresh_nodes = {id(n) for n in fresh_list}
     names = {t.name for t in fresh}
     old_values = state.values
     run.values = {k: v for k, v in old_values.items() if k not in names} if names else dict(old_values)
@@ -100,30 +109,18 @@ def _again(graph: Graph, state: ShapeState, cancel: Callable[[], None] | None,
     old_untyped = state.untyped
     types.untyped = {n for n in old_untyped if n not in names}
     before = _adopted_before(graph, old_values, old_untyped)
-    changed: set[int] = set()
+    changed: dict[int, Tensor] = {}
     for t in fresh:
         if t.kind in _STARTED:
             _start_tensor(run, types, t)
             b = before.get(id(t))
             if b is None or b != (t.shape, t.dtype, run.values.get(t.name), t.name in types.untyped):
-                changed.add(id(t))
+                changed[id(t)] = t
     node_diags: dict[Node, list[Diagnostic]] = {}
     diags = run.diags
-    old_diags = state.node_diags
     values = run.values
-    for k, node in enumerate(graph.nodes):
-        if cancel is not None and k % CANCEL_EVERY == CANCEL_EVERY - 1:
-            cancel()
-        redo = id(node) in fresh_nodes or (changed and any(id(u.tensor) in changed for u in node.inputs))
-        kept = old_diags.get(node) if not redo else None
-        if kept is not None and shift is not None:
-            kept = shift(kept)
-            redo = kept is None
-        if not redo:
-            if kept:
-                diags.extend(kept)
-                node_diags[node] = kept
-            continue
+
+    def again(node: Node) -> None:
         was = [before.get(id(t)) or (t.shape, t.dtype, old_values.get(t.name), t.name in old_untyped)
                for t in node.outputs]
         for t in node.outputs:  # inferred again from scratch
@@ -136,13 +133,71 @@ def _again(graph: Graph, state: ShapeState, cancel: Callable[[], None] | None,
         for t, b in zip(node.outputs, was):
             if (id(node) in fresh_nodes and id(t) not in before
                     or b != (t.shape, t.dtype, values.get(t.name), t.name in types.untyped)):
-                changed.add(id(t))
+                changed[id(t)] = t
+
+    # the edited units side by side, and no parameter or input of theirs changed: their nodes are
+    # inferred first; when nothing after them reads what changed, the other nodes are kept whole
+    quick = not changed and (not at or at[-1] - at[0] + 1 == len(at))
+    done: set[int] = set()
+    if quick:
+        for node in fresh_list:
+            again(node)
+            done.add(id(node))
+        inside = {n.name for n in fresh_list}
+        quick = all(user in inside for t in changed.values() for user in t.users)
+        if quick:
+            quick = _keep(graph, state, expanded, shift, node_diags, diags)
+    if not quick:
+        for k, node in enumerate(graph.nodes):
+            if cancel is not None and k % CANCEL_EVERY == CANCEL_EVERY - 1:
+                cancel()
+            if id(node) in done:
+                continue
+            redo = id(node) in fresh_nodes or (changed and any(id(u.tensor) in changed for u in node.inputs))
+            kept = state.node_diags.get(node) if not redo else None
+            if kept is not None and shift is not None:
+                kept = shift(kept)
+                redo = kept is None
+            if not redo:
+                if kept:
+                    diags.extend(kept)
+                    node_diags[node] = kept
+                continue
+            again(node)
     tensors = graph.tensors  # names of tensors no unit makes any more
     types.untyped = {n for n in types.untyped if n in tensors}
     run.values = {k: v for k, v in values.items() if k in tensors}
     seen: set = set()
     hinted = [el for u in graph.units for el in u.hinted if not (el in seen or seen.add(el))]
-    return _finish(run, types, node_diags, hinted)
+    old_units = state.node_units
+    return _finish(run, types, node_diags, hinted,
+                   {n: unit_of.get(n) or old_units.get(n) or _unit_of(n) for n in node_diags})
+
+
+def _keep(graph: Graph, state: ShapeState, expanded: set, shift, node_diags: dict, diags: list) -> bool:
+    """The previous diagnostics of the nodes of the units not expanded again, moved by the
+    edit (False: one of them touches the edited text, so the nodes are walked one by one)."""
+    units = {u.element for u in graph.units if u.element not in expanded}
+    kept = []
+    for node, d in state.node_diags.items():
+        if state.node_units.get(node) in units:
+            moved = shift(d) if shift is not None else d
+            if moved is None:
+                return False
+            kept.append((node, moved))
+    for node, d in kept:
+        node_diags[node] = d
+        diags.extend(d)
+    return True
+
+
+def _unit_of(node: Node) -> Any:
+    """The top-level element of the index file `node` was made under."""
+    o = node.origin
+    el = o.chain[0].element if o.chain else o.element  # the outermost frame is in the index file
+    while el.parent is not None and el.parent.parent is not None:
+        el = el.parent
+    return el
 
 
 def _adopted_before(graph: Graph, values: dict[str, tuple], untyped: set[str]) -> dict[int, tuple]:
