@@ -130,6 +130,69 @@ def test_libxml2_and_the_unit_path_agree_on_what_is_valid(monkeypatch: pytest.Mo
     assert judged > 300 and 20 < valid < judged
 
 
+# -- an invalid new file: libxml2 says where, xmlschema judges only the units there -------------
+
+def _full(sf: SourceFile) -> list[tuple[str, str, str]]:
+    """Every unit validated by xmlschema (no libxml2 pass), sorted as validate_files sorts."""
+    schema.clear_cache()
+    found = schema._validate_file(schema.get_schema(), sf)
+    found.sort(key=lambda d: (d.file, d.range.start))
+    return [(d.code, str(d.range), d.message) for d in found]
+
+
+def _located(sf: SourceFile) -> tuple[list[tuple[str, str, str]], dict[str, int]]:
+    schema.clear_cache()
+    before = schema.cache_info()
+    found = schema.validate_files([sf], schema.prejudge([sf]))
+    after = schema.cache_info()
+    return [(d.code, str(d.range), d.message) for d in found], {k: after[k] - before[k] for k in before}
+
+
+def test_a_few_mistakes_in_a_new_file_are_validated_where_libxml2_found_them() -> None:
+    """Four blocks of 300 nodes: only the units holding the mistakes are validated, even
+    past an unexpected element (libxml2 skips the rest of its parent: taken out, the rest
+    is validated again)."""
+    node = '<node op="Relu"><input src="y{0}"/><output name="z{0}"/></node>'
+    blocks = ["\n".join(node.format(f"{b}_{i}") for i in range(300)) for b in range(4)]
+    blocks[1] = "<foo/>\n" + blocks[1].replace('<input src="y1_7"/>', "<input/>")  # the skipped one
+    blocks[3] = blocks[3].replace('name="z3_250"', 'name="z3_250" dim="bad"')
+    sf = parse("m.agr", "<model>\n" + "\n".join(f"<block>\n{b}\n</block>" for b in blocks) + "\n</model>\n")
+    found, stats = _located(sf)
+    assert [code for code, _, _ in found] == ["schema-unknown-element", "schema-missing-attribute",
+                                              "schema-bad-value"]
+    assert stats["located"] == 1 and stats["units"] <= 4  # not the 1,205 units of the file
+    assert found == _full(sf)
+
+
+def test_located_validation_agrees_with_every_unit_validated_on_random_files() -> None:
+    """Random new files of several top-level units: what the located path reports is what
+    validating every unit reports, in the same order."""
+    rng = random.Random(5)
+    located = 0
+    for _ in range(300):
+        kids: list[str] = []
+        for _ in range(rng.randint(4, 8)):
+            kids += random_markup(rng, 1, rng.choice(["block", "block", "node", "import", "desc", "nod"]))
+        sf = parse("r.agr", "\n".join(["<model>", *kids, "</model>"]))
+        if sf.diagnostics:
+            continue
+        found, stats = _located(sf)
+        located += stats["located"]
+        assert found == _full(sf), sf.text
+    assert located > 20
+
+
+def test_libxml2_places_count_the_elements_taken_out() -> None:
+    """A path in a tree some elements were taken out of is counted in the original tree."""
+    removed = {((("model", 1),), "block"): [2, 4]}
+    assert schema_libxml2._original((("model", 1), ("block", 1)), removed) == (("model", 1), ("block", 1))
+    assert schema_libxml2._original((("model", 1), ("block", 2), ("node", 3)), removed) == \
+        (("model", 1), ("block", 3), ("node", 3))
+    assert schema_libxml2._original((("model", 1), ("block", 3)), removed) == (("model", 1), ("block", 5))
+    assert schema_libxml2._steps("/model/block[3]/node") == (("model", 1), ("block", 3), ("node", 1))
+    assert schema_libxml2._steps("/*") is None
+
+
 def test_remembered_blocks_are_bounded_by_their_text(monkeypatch: pytest.MonkeyPatch) -> None:
     """One huge block edited again and again must not pile up copies of its text."""
     monkeypatch.setattr(schema, "MAX_CACHED_CHARS", 50_000)

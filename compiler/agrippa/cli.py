@@ -39,7 +39,7 @@ def _json_with_display(diags: list[Diagnostic]) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from agrippa.cli_report import EXIT_USAGE, analyze_for_check, print_sarif
 
-    an = analyze_for_check(args)  # PATH, or standard input with `-` (cli_report.py)
+    an = args.analysis = analyze_for_check(args)  # PATH, or standard input with `-` (cli_report.py)
     if an is None:
         return EXIT_USAGE
     if args.format == "sarif":
@@ -77,7 +77,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+CORE_COMMANDS = ("check", "compile")  # defined here; the others come from their own modules
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `command` one of CORE_COMMANDS (the one asked for), only
+    those, without importing the other commands' modules (`agrippa check` starts faster)."""
     p = argparse.ArgumentParser(prog="agrippa", description="Check, compile and train Agrippa models.")
     from agrippa.cli_report import version_text
 
@@ -110,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--seed", type=int, help="seed for initialization")
     k.add_argument("--external-data", action="store_true", help="store weights beside the .onnx file")
     k.set_defaults(func=cmd_compile)
+    if command in CORE_COMMANDS:
+        return p
 
     from agrippa.cli_graph import add_parsers as add_graph_parsers  # `agrippa graph|view`
 
@@ -126,20 +133,46 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (its first word that is not an option)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    from agrippa.base.runtime import tune_gc
+    """Run one command. Called without `argv` (the process's own command line: the `agrippa`
+    script, `python -m agrippa.cli`), `check` ends the process as soon as its output is
+    flushed, without freeing the analysis first (a large model's tree and graph take a
+    noticeable time to free, for nothing)."""
+    from agrippa.base.runtime import one_shot, tune_gc
     from agrippa.cli_report import EXIT_USAGE, path_problem
 
-    args = build_parser().parse_args(argv)  # a usage error exits 2
+    words = sys.argv[1:] if argv is None else argv
+    command = _command_of(words)
+    args = build_parser(command if command in CORE_COMMANDS else None).parse_args(words)  # a usage error exits 2
     problem = path_problem(args)  # a missing path is a usage error too (2), not a model error (1)
     if problem:
         print(f"agrippa {args.command}: {problem}", file=sys.stderr)
         return EXIT_USAGE
     tune_gc()
     try:
+        if argv is None and args.command == "check":
+            one_shot()
+            code = args.func(args)
+            _exit_now(code)  # the analysis (args.analysis) is never freed
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+
+
+def _exit_now(code: int) -> None:
+    """End the process with `code` once stdout and stderr are flushed, skipping the
+    interpreter's teardown (nothing of check's needs it: no file is left open for writing)."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: the exit code still tells
+        code = code or 1
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -27,19 +27,23 @@ _END_TAG_RE = re.compile(r"</(" + _NAME + r")?\s*(>)?")
 _WS_RE = re.compile(r"\s*")
 _FAST_ATTR = r"\s+(" + _NAME + r")\s*=\s*(?:\"([^\"<&]*)\"|'([^'<&]*)')"
 _FAST_ATTR_RE = re.compile(_FAST_ATTR)
-# one token of well-formed markup; anything else goes through the careful, recovering path
-# (white space after a tag is taken with it: it is never content, except inside <desc>)
-# The first _UNROLLED attributes of a start tag are groups of the token itself (name, "value",
-# 'value'), read without a second regex pass; any further ones are in the group `more`.
-_UNROLLED = 4
+# One token: a well-formed start tag without entities (white space after it is taken with it: it
+# is never content, except inside <desc>), an end tag (the same), white space, text, a comment,
+# or a '<' that starts none of these (the careful, recovering path reads from it). Every
+# character of a text is in one token, so `finditer` yields them one after another; start tags
+# and end tags come first (the most frequent). The first _UNROLLED attributes of a start tag
+# are groups of the token itself (name, "value", 'value'), read without a second regex pass;
+# any further ones are in the group `more`.
+_UNROLLED = 3
 _ONE_ATTR = r"(?:\s+(" + _NAME + r")\s*=\s*(?:\"([^\"<&]*)\"|'([^'<&]*)'))?"
 _TOKEN_RE = re.compile(
-    r"(?P<ws>\s+)(?=<|\Z)"
-    r"|(?P<text>[^<]+)"
-    r"|<(?P<tag>" + _NAME + r")" + _ONE_ATTR * _UNROLLED + r"(?P<more>(?:" + _FAST_ATTR + r")*)"
+    r"<(?P<tag>" + _NAME + r")" + _ONE_ATTR * _UNROLLED + r"(?P<more>(?:" + _FAST_ATTR + r")*)"
     r"\s*(?P<slash>/?)>(?:\s*(?=<))?"
     r"|</(?P<end>" + _NAME + r")\s*(?P<gt>>)(?:\s*(?=<))?"
-    r"|<!--(?:(?!--).)*-->", re.S)
+    r"|(?P<ws>\s+)(?=<|\Z)"
+    r"|(?P<text>[^<]+)"
+    r"|<!--(?:(?!--).)*-->"
+    r"|(?P<bad><)", re.S)
 _STRAY = "'<' must start a tag; write '&lt;' for a literal '<'"
 _STRAY_RUN_RE = re.compile(r"(?:\s*<(?![A-Za-z_:!?/]))*")  # more stray '<' (white space between is no content)
 # indices into a start tag token's groups() (0-based: group n is groups()[n - 1])
@@ -47,7 +51,8 @@ _TAG = _TOKEN_RE.groupindex["tag"] - 1
 _FIRST_ATTR = _TAG + 1
 _MORE = _TOKEN_RE.groupindex["more"] - 1
 # group numbers (found faster than names, in the loop run once per token)
-_G_SLASH, _G_END, _G_GT, _G_WS, _G_TEXT = (_TOKEN_RE.groupindex[k] for k in ("slash", "end", "gt", "ws", "text"))
+_G_SLASH, _G_END, _G_GT, _G_WS, _G_TEXT, _G_BAD = (_TOKEN_RE.groupindex[k]
+                                                   for k in ("slash", "end", "gt", "ws", "text", "bad"))
 
 
 class Scanner:
@@ -106,82 +111,98 @@ class Scanner:
         text, sf, lines = self.text, self.sf, self.sf.lines
         every = sf.all
         i = start
-        match = _TOKEN_RE.match
-        attr_iter = _FAST_ATTR_RE.finditer
+        tokens = _TOKEN_RE.finditer
         stack = self.stack
+        push, pop = stack.append, stack.pop
+        add = every.append
         while i < stop:
-            m = match(text, i)
-            if m is None:  # not well-formed here: the careful path reports and recovers
-                i = self.markup(i)
-                continue
-            kind = m.lastindex  # the number of the token's last group: which alternative matched
-            end = m.end()
-            if kind == _G_SLASH:  # a well-formed start tag without entities (its last group)
-                g = m.groups()
-                tag = g[_TAG]
-                attrs: dict[str, Attr] = {}
-                k = _FIRST_ATTR
-                while k < _MORE and g[k] is not None:  # group k + 1: a name; k + 2, k + 3: its value
-                    name = g[k]
-                    ns = m.start(k + 1)
-                    if name in attrs:
-                        self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{tag}>",
-                                 "xml-duplicate-attribute")
-                    elif g[k + 1] is not None:
-                        attrs[name] = Attr(name, g[k + 1], lines, ns, ns + len(name), m.start(k + 2), g[k + 1])
-                    else:
-                        attrs[name] = Attr(name, g[k + 2], lines, ns, ns + len(name), m.start(k + 3), g[k + 2])
-                    k += 3
-                if g[_MORE]:
-                    for a in attr_iter(text, m.start(_MORE + 1), m.end(_MORE + 1)):
-                        name, dq, sq = a.groups()
-                        ns = a.start(1)
-                        if name in attrs:
-                            self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{tag}>",
-                                     "xml-duplicate-attribute")
-                        elif dq is not None:
-                            attrs[name] = Attr(name, dq, lines, ns, ns + len(name), a.start(2), dq)
+            # a run of tokens from i on, one after another (every character is in one); a token
+            # whose end moved (white space kept as content, the careful path) starts a new run
+            for m in tokens(text, i):
+                kind = m.lastindex  # the number of the token's last group: which alternative matched
+                end = next_i = m.end()
+                if kind == _G_SLASH:  # a well-formed start tag without entities (its last group)
+                    g = m.groups()
+                    tag = g[_TAG]
+                    attrs: dict[str, Attr] = {}
+                    name = g[_FIRST_ATTR]
+                    if name is not None:
+                        k = _FIRST_ATTR
+                        while True:  # group k + 1: a name; k + 2, k + 3: its value
+                            ns = m.start(k + 1)
+                            if name in attrs:
+                                self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{tag}>",
+                                         "xml-duplicate-attribute")
+                            elif g[k + 1] is not None:
+                                attrs[name] = Attr(name, g[k + 1], lines, ns, ns + len(name), m.start(k + 2), g[k + 1])
+                            else:
+                                attrs[name] = Attr(name, g[k + 2], lines, ns, ns + len(name), m.start(k + 3), g[k + 2])
+                            k += 3
+                            if k == _MORE:
+                                break
+                            name = g[k]
+                            if name is None:
+                                break
+                    if g[_MORE]:
+                        self.more_attrs(m, attrs, tag)
+                    tag_end = m.end(_G_SLASH) + 1
+                    if stack and len(stack) < MAX_DEPTH:
+                        top = stack[-1]
+                        if g[_G_SLASH - 1]:  # self-closing
+                            # built in one call: (tag, lines, start, end, start_tag_end, attrs, children, parent, ...)
+                            el = Element(tag, lines, i, tag_end, tag_end, attrs, [], top, "", True, True)
                         else:
-                            attrs[name] = Attr(name, sq, lines, ns, ns + len(name), a.start(3), sq)
-                tag_end = m.end(_G_SLASH) + 1
-                slash = g[_G_SLASH - 1]
-                if tag_end != end and not slash and tag == "desc":
-                    end = tag_end  # its leading white space is content
-                if stack and len(stack) < MAX_DEPTH:
-                    # built in one call: (tag, lines, start, end, start_tag_end, attrs, children, parent, ...)
-                    top = stack[-1]
-                    if slash:
-                        el = Element(tag, lines, i, tag_end, tag_end, attrs, [], top, "", True, True)
+                            el = Element(tag, lines, i, -1, tag_end, attrs, [], top)
+                            push(el)
+                            if tag == "desc" and tag_end != end:
+                                end = tag_end  # its leading white space is content
+                        top.children.append(el)
+                        add(el)
                     else:
-                        el = Element(tag, lines, i, -1, tag_end, attrs, [], top)
-                        stack.append(el)
-                    top.children.append(el)
-                    every.append(el)
-                else:
-                    el = Element(tag, lines, i, -1, tag_end, attrs)
-                    self.open(el)
-                    if slash:
-                        el.self_closing = el.closed = True
-                        el.end = tag_end
-                        self.pop(el)
-            elif kind == _G_WS:
-                if stack and stack[-1].tag == "desc":
+                        el = Element(tag, lines, i, -1, tag_end, attrs)
+                        self.open(el)
+                        if g[_G_SLASH - 1]:
+                            el.self_closing = el.closed = True
+                            el.end = tag_end
+                            self.pop(el)
+                        elif tag == "desc" and tag_end != end:
+                            end = tag_end
+                elif kind == _G_GT:  # an end tag
+                    if stack and stack[-1].tag == m[_G_END]:
+                        el = pop()
+                        el.end = m.end(_G_GT)
+                        el.closed = True
+                        if el.end != end and stack and stack[-1].tag == "desc":
+                            end = el.end  # white space inside <desc> is content
+                    else:
+                        end = self.end_tag(i)
+                elif kind == _G_TEXT:
                     self.text_node(i, end)
-            elif kind == _G_GT:  # an end tag
-                if stack and stack[-1].tag == m.group(_G_END):
-                    el = stack.pop()
-                    el.end = m.end(_G_GT)
-                    el.closed = True
-                    if stack and stack[-1].tag == "desc" and el.end != end:
-                        end = el.end  # white space inside <desc> is content
-                else:
-                    end = self.end_tag(i)
-            elif kind == _G_TEXT:
-                self.text_node(i, end)
-            else:  # a comment
-                sf.comments.append((i, end))
-            i = end
+                elif kind == _G_WS:
+                    if stack and stack[-1].tag == "desc":
+                        self.text_node(i, end)
+                elif kind == _G_BAD:  # not well-formed here: the careful path reports and recovers
+                    end = self.markup(i)
+                else:  # a comment
+                    sf.comments.append((i, end))
+                i = end
+                if end != next_i or end >= stop:  # a new run from `end`, or done
+                    break
         return i
+
+    def more_attrs(self, m: re.Match, attrs: dict[str, Attr], tag: str) -> None:
+        """The attributes of a start tag past its first _UNROLLED ones (its group `more`)."""
+        lines = self.sf.lines
+        for a in _FAST_ATTR_RE.finditer(self.text, m.start(_MORE + 1), m.end(_MORE + 1)):
+            name, dq, sq = a.groups()
+            ns = a.start(1)
+            if name in attrs:
+                self.err(ns, ns + len(name), f"attribute '{name}' is written twice on <{tag}>",
+                         "xml-duplicate-attribute")
+            elif dq is not None:
+                attrs[name] = Attr(name, dq, lines, ns, ns + len(name), a.start(2), dq)
+            else:
+                attrs[name] = Attr(name, sq, lines, ns, ns + len(name), a.start(3), sq)
 
     def text_node(self, start: int, end: int) -> None:
         chunk = self.text[start:end]

@@ -18,6 +18,12 @@ validated once. This is sound because an XSD 1.0 schema without identity constra
 judges each attribute value on its own. Missed units are validated together, side by side
 in one `<block>` wrapper (whose content is a repeatable choice), in one xmlschema call.
 
+A new file of several units, or of much text, is first judged whole by libxml2 (`libxml2.py`,
+in a thread while the rest of the analysis runs). Valid, no unit is validated. With a few
+mistakes, libxml2 also says where they are, and only the units holding them are validated
+(a 5 MB block with one mistake costs one unit, not 80,000); the others are valid as
+libxml2 found them, exactly as in a valid file.
+
 The schema model is `model.py`, the translation of xmlschema's errors `issues.py`, their
 ranges and fixes `ranges.py`, the documentation for hover and completion `docs.py`.
 """
@@ -60,7 +66,7 @@ _text_chars = 0  # characters of text held as _text_cache keys
 # an unchanged SourceFile (the pipeline reuses parsed files) is not even walked again
 _by_file: weakref.WeakKeyDictionary[SourceFile, tuple[str, tuple[Diagnostic, ...]]] = \
     weakref.WeakKeyDictionary()
-_STATS = {"units": 0, "validated": 0, "whole_files": 0}
+_STATS = {"units": 0, "validated": 0, "whole_files": 0, "located": 0}
 
 
 # -- keys and trees -----------------------------------------------------------------------
@@ -167,26 +173,31 @@ def _whole_candidate(sf: SourceFile) -> list[tuple[str, str]] | None:
 
 
 # what `prejudge` started for a file: its top-level units' (tag, text), and libxml2's answer
-Pending = tuple[list[tuple[str, str]], "Future[bool]"]
+# (schema_libxml2.judge: valid, or where its few mistakes are)
+Pending = tuple[list[tuple[str, str]], "Future[tuple[bool, list[tuple[schema_libxml2.Steps, bool]] | None]]"]
+Doubt = list[tuple[Element, bool]]  # elements libxml2 found a mistake at; True: their subtree is in doubt too
 
 
-def _valid_whole(sf: SourceFile, pending: Pending | None = None) -> bool:
-    """A candidate file (above) that libxml2 finds valid as a whole: its units are
-    remembered valid, and an edit then revalidates the edited one only. No xmlschema
-    model is needed for this. `pending`: what `prejudge` started for it."""
+def _judge_whole(sf: SourceFile, pending: Pending | None = None) -> tuple[bool, Doubt | None]:
+    """libxml2's verdict on a candidate file (above): (True, None) when it is valid as a
+    whole: its units are remembered valid, and an edit then revalidates the edited one
+    only; no xmlschema model is needed for this. (False, doubt) when it found a few
+    mistakes, at these elements; (False, None) otherwise. `pending`: what `prejudge`
+    started for it."""
     if pending is not None:
         keys, verdict = pending
-        valid = verdict.result()
+        valid, places = verdict.result()
     else:
         keys = _whole_candidate(sf)
-        valid = keys is not None and schema_libxml2.is_valid(sf)
+        valid, places = schema_libxml2.judge(sf) if keys is not None else (False, None)
     if not valid:
-        return False
+        found = schema_libxml2.elements_at(sf, [steps for steps, _ in places]) if places else None
+        return False, None if found is None else [(el, whole) for el, (_, whole) in zip(found, places)]
     _STATS["whole_files"] += 1
     for tag, text in keys:
         _remember_top(tag, text, ())
     _valid_roots.add(_shell(sf))
-    return True
+    return True, None
 
 
 def prejudge(files: Iterable[SourceFile]) -> dict[SourceFile, Pending]:
@@ -196,7 +207,7 @@ def prejudge(files: Iterable[SourceFile]) -> dict[SourceFile, Pending]:
     for sf in files:
         keys = _whole_candidate(sf)
         if keys is not None:
-            out[sf] = (keys, _background().submit(schema_libxml2.is_valid, sf))
+            out[sf] = (keys, _background().submit(schema_libxml2.judge, sf))
     return out
 
 
@@ -290,6 +301,95 @@ def _validate_file(s: Schema, sf: SourceFile) -> list[Diagnostic]:
     return out
 
 
+def _unit_of(s: Schema, el: Element) -> Element:
+    """The unit whose validation judges `el` (itself when it is one): units are the root and,
+    below a unit, the children the schema lets stand as stubs there (see `_key`)."""
+    chain = []
+    x: Element | None = el
+    while x is not None:
+        chain.append(x)
+        x = x.parent
+    chain.reverse()
+    unit = chain[0]
+    for x in chain[1:]:
+        if x.parent is not unit or x.tag not in s.stubs.get(unit.tag, _NO_STUBS):
+            break  # inside `unit`, off its spine of units: no deeper one
+        unit = x
+    return unit
+
+
+def _units_under(s: Schema, unit: Element) -> list[Element]:
+    """The units inside `unit`'s subtree (its stub children, theirs, ...)."""
+    out: list[Element] = []
+    todo = [unit]
+    while todo:
+        u = todo.pop()
+        stubs = s.stubs.get(u.tag, _NO_STUBS)
+        kids = [c for c in u.children if c.tag in stubs]
+        out.extend(kids)
+        todo.extend(kids)
+    return out
+
+
+def _validate_located(s: Schema, sf: SourceFile, doubt: Doubt) -> list[Diagnostic] | None:
+    """The diagnostics of a file in which libxml2 found mistakes at the elements of `doubt`
+    only: xmlschema judges the units holding them (an element's own, and its parent's:
+    an unexpected child is its parent's mistake there; every unit below an element whose
+    subtree libxml2 left unvalidated), the rest is valid as libxml2 said, and the
+    top-level units are remembered as `_judge_whole` does for a valid file. None when
+    this cannot stand in for validating every unit (xmlschema finds nothing there, the cap
+    is met, the root is not the schema's): `_validate_file` judges the file then."""
+    root = sf.root
+    if root is None or root.tag not in s.globals:
+        return None
+    suspects: dict[Element, None] = {}
+    for el, whole in doubt:
+        unit = _unit_of(s, el)
+        suspects[unit] = None
+        if el.parent is not None:
+            suspects[_unit_of(s, el.parent)] = None
+        if whole and unit is el:  # (the subtree of an element that is no unit is in its unit's key)
+            suspects.update(dict.fromkeys(_units_under(s, unit)))
+    keyed = [(unit, _key(s, unit, s.stubs.get(unit.tag, _NO_STUBS), []))
+             for unit in sorted(suspects, key=lambda u: u.start)]  # in document order, as _validate_file
+    looked = [(unit, key, _cache.get(key)) for unit, key in keyed]
+    missed = list(dict.fromkeys(key for _, key, issues in looked if issues is None))
+    fresh = _validate_capped(s, missed)
+    if len(fresh) < len(missed):
+        return None  # past the cap of mistakes: the full path reports that
+    _STATS["units"] += len(keyed)
+    _STATS["validated"] += len(missed)
+    _STATS["located"] += 1
+    for key, issues in fresh.items():
+        if len(_cache) >= MAX_CACHED_UNITS:
+            del _cache[next(iter(_cache))]
+        _cache[key] = issues
+    root_stubs = s.stubs.get(root.tag, _NO_STUBS)
+    tops = {top: sf.text[top.start:top.end] for top in root.children
+            if top.tag in root_stubs and top.end > top.start}
+    per_top: dict[Element, list[tuple[tuple[int, ...], Issue]]] = {t: [] for t in tops}
+    places: dict[Element, int] = {}  # see _top_of
+    out: list[Diagnostic] = []
+    for unit, key, issues in looked:
+        issues = issues if issues is not None else fresh[key]
+        if not issues:
+            continue
+        index = _key_children(s, unit) if any(i.path for i in issues) else None
+        top, rel = _top_of(unit, tops, places)
+        for issue in issues:
+            path = issue.path if index is None or not issue.path else (index[issue.path[0]], *issue.path[1:])
+            out.append(to_diagnostic(sf, _walk(unit, path), issue))
+            if top is not None and top in per_top:
+                per_top[top].append((rel + path, issue))
+    if not out:
+        return None  # libxml2 and xmlschema disagree here: every unit is judged
+    for top, text in tops.items():
+        _remember_top(top.tag, text, tuple(per_top[top]))
+    if root not in suspects:
+        _valid_roots.add(_shell(sf))
+    return out
+
+
 def _validate_capped(s: Schema, keys: list[Key]) -> dict[Key, tuple[Issue, ...]]:
     """The issues of `keys`, validated in chunks until MAX_SCHEMA_ISSUES are found (a flood
     of distinct mistakes costs the cap, not the file); keys past it are left out."""
@@ -350,8 +450,11 @@ def validate_files(files: Iterable[SourceFile], verdicts: dict[SourceFile, Pendi
         for sf in files:
             done = _by_file.get(sf)
             if done is None or done[0] is not sf.text:
-                valid = _valid_whole(sf, verdicts.get(sf))
-                done = (sf.text, () if valid else tuple(_validate_file(get_schema(), sf)))
+                valid, doubt = _judge_whole(sf, verdicts.get(sf))
+                found = None if valid or not doubt else _validate_located(get_schema(), sf, doubt)
+                if found is None and not valid:
+                    found = _validate_file(get_schema(), sf)
+                done = (sf.text, tuple(found or ()))
                 _by_file[sf] = done
             out.extend(done[1])
     out.sort(key=lambda d: (d.file, d.range.start))
