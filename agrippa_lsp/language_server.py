@@ -67,6 +67,7 @@ class AgrippaServer(LanguageServer):
         super().__init__("agrippa-lsp", __version__, protocol_cls=AgrippaProtocol)
         self.host = AnalysisHost(self.open_text)
         self.host.request_wait = REQUEST_WAIT_S  # requests answer from the last analysis meanwhile
+        self.host.defer_recording = True  # the first diagnostics come first; recording follows
         self._convert: Converter | None = None
         self.publisher = Publisher(self, self.host)
         self.trainings = {}

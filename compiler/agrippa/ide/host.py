@@ -40,7 +40,6 @@ from agrippa.project.config import (
     find_index,
     load_config,
     project_dir_of,
-    toml_key_range,
 )
 from agrippa.project.files import FileAccess, TextProvider
 from agrippa.sema.analysis import Analysis, Cancelled, analyze
@@ -49,7 +48,7 @@ from agrippa.syntax import SourceFile
 from agrippa.syntax.parser import parse
 
 from .memo import Memo
-from .settings import BindingOrigin, Settings
+from .settings import BindingOrigin, Settings, binding_origin
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +72,7 @@ class AnalysisHost:
         self.runs = 0  # analyses made
         self.cancelled = 0  # runs stopped early because a newer change made them outdated
         self.request_wait: float | None = None  # how long a request waits for a run (None: until done)
+        self.defer_recording = False  # record a project's first analysis later, in the background
         self._last: dict[str, Analysis] = {}  # index path -> the last analysis kept (maybe of older texts)
         self._running: dict[str, tuple[dict[str, SourceFile], float]] = {}  # index -> its run's parses, start
         self._quick: dict[str, Analysis] = {}  # file path -> its parse-only analysis (`_parsed_only`)
@@ -333,6 +333,8 @@ class AnalysisHost:
                         for f in files:
                             self._previous.pop(f, None)
                         if not symbolic:
+                            if self.defer_recording and a.graph is not None and index not in self._last:
+                                self._record_later(index)
                             self._last[index] = a
                             for f in (a.graph.files if a.graph is not None else ()):
                                 self._owner[f] = index
@@ -342,7 +344,8 @@ class AnalysisHost:
                 return a
 
     def _run(self, index: str, symbolic: bool, files: dict[str, SourceFile],
-             previous: dict[str, SourceFile], cancel: Callable[[], None] | None = None) -> Analysis:
+             previous: dict[str, SourceFile], cancel: Callable[[], None] | None = None,
+             force_record: bool = False) -> Analysis:
         project_dir = project_dir_of(index)
         cfg = self.config(project_dir)
         if symbolic:
@@ -351,21 +354,44 @@ class AnalysisHost:
                            previous=previous, cancel=cancel)
         with self._lock:
             base = self._last.get(index)  # reused where the edit left it alone (sema/incremental.py)
+        # with `defer_recording` (the server), the first analysis of a project is not recorded:
+        # recording costs up to twice its time; `_record_later` records it once it is published
+        record = base is not None or not self.defer_recording or force_record
         return analyze(index, bindings=self.settings.bindings, index=None, profile=self.profile_for(project_dir),
                        provider=self.open_text, config=cfg, files=files, previous=previous, cancel=cancel,
-                       record=True, base=base)
+                       record=record, base=base)
+
+    def _record_later(self, index: str) -> None:
+        """Analyse `index` again, recorded, in the background, so that the first edit after
+        opening is re-analysed incrementally; kept only if nothing changed meanwhile (its
+        diagnostics are the published ones)."""
+        def run() -> None:
+            with self._lock:
+                gen = self._generation
+                files = dict(self._files)
+                run_lock = self._run_locks.setdefault((index, False), threading.Lock())
+
+            def cancel() -> None:
+                if self._generation != gen:
+                    raise Cancelled
+
+            with run_lock:
+                if self._generation != gen:
+                    return
+                try:
+                    a = self._run(index, False, files, {}, cancel, force_record=True)
+                except Cancelled:
+                    return
+                except Exception:
+                    log.exception("recording the analysis of %s failed", index)
+                    return
+                with self._lock:
+                    if self._generation == gen and index in self._analyses:
+                        self._analyses[index] = self._last[index] = a
+        threading.Thread(target=run, daemon=True).start()
 
     def binding_origin(self, project_dir: str, name: str) -> BindingOrigin | None:
         """Where `name` gets its value: client settings over the profile over `[bindings]`."""
-        if name in self.settings.bindings:
-            return BindingOrigin(name, self.settings.bindings[name], "settings")
         cfg = self.config(project_dir)
-        text = self.read(cfg.path, project_dir) if cfg.path else None
-        profile = self.profile_for(project_dir)
-        if profile and name in cfg.profiles.get(profile, {}):
-            line = toml_key_range(text, f"profiles.{profile}.{name}").start.line if text else None
-            return BindingOrigin(name, cfg.profiles[profile][name], "profile", cfg.path, line, profile)
-        if name in cfg.bindings:
-            line = toml_key_range(text, f"bindings.{name}").start.line if text else None
-            return BindingOrigin(name, cfg.bindings[name], "toml", cfg.path, line)
-        return None
+        return binding_origin(self.settings, cfg, self.read(cfg.path, project_dir) if cfg.path else None,
+                              self.profile_for(project_dir), name)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agrippa.project.config import Config, toml_key_range
+
 
 @dataclass
 class Settings:
@@ -43,3 +45,18 @@ class BindingOrigin:
     file: str | None = None
     line: int | None = None  # 0-based
     profile: str | None = None
+
+
+def binding_origin(settings: Settings, cfg: Config, toml_text: str | None, profile: str | None,
+                   name: str) -> BindingOrigin | None:
+    """Where `name` gets its value: client settings over the profile over `[bindings]`
+    (`toml_text`: agrippa.toml's text, for the line)."""
+    if name in settings.bindings:
+        return BindingOrigin(name, settings.bindings[name], "settings")
+    if profile and name in cfg.profiles.get(profile, {}):
+        line = toml_key_range(toml_text, f"profiles.{profile}.{name}").start.line if toml_text else None
+        return BindingOrigin(name, cfg.profiles[profile][name], "profile", cfg.path, line, profile)
+    if name in cfg.bindings:
+        line = toml_key_range(toml_text, f"bindings.{name}").start.line if toml_text else None
+        return BindingOrigin(name, cfg.bindings[name], "toml", cfg.path, line)
+    return None
