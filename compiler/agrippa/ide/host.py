@@ -47,6 +47,7 @@ from agrippa.sema.ir import Graph
 from agrippa.syntax import SourceFile
 from agrippa.syntax.parser import parse
 
+from .idle import record_when_idle
 from .memo import Memo
 from .settings import BindingOrigin, Settings, binding_origin
 
@@ -73,6 +74,7 @@ class AnalysisHost:
         self.cancelled = 0  # runs stopped early because a newer change made them outdated
         self.request_wait: float | None = None  # how long a request waits for a run (None: until done)
         self.defer_recording = False  # record a project's first analysis later, in the background
+        self._asked = 0.0  # when a request last asked for an analysis (`_record_later` waits for quiet)
         self._last: dict[str, Analysis] = {}  # index path -> the last analysis kept (maybe of older texts)
         self._running: dict[str, tuple[dict[str, SourceFile], float]] = {}  # index -> its run's parses, start
         self._quick: dict[str, Analysis] = {}  # file path -> its parse-only analysis (`_parsed_only`)
@@ -192,6 +194,7 @@ class AnalysisHost:
     def recent_for(self, path: str, make: bool = True) -> Analysis | None:
         """An analysis covering `path` without waiting when there is one: the current one,
         else the last one made or given (maybe of an older text), else (with `make`) a new one."""
+        self._asked = time.monotonic()
         path = os.path.abspath(path)
         a = self.cached(path)
         with self._lock:
@@ -205,6 +208,7 @@ class AnalysisHost:
 
     def file_analysis(self, path: str) -> tuple[Analysis, SourceFile] | None:
         """The analysis covering a markup file and that file's parse in it, or None."""
+        self._asked = time.monotonic()
         path = os.path.abspath(path)
         if not path.endswith(SOURCE_SUFFIXES):
             return None
@@ -334,7 +338,7 @@ class AnalysisHost:
                             self._previous.pop(f, None)
                         if not symbolic:
                             if self.defer_recording and a.graph is not None and index not in self._last:
-                                self._record_later(index)
+                                record_when_idle(self, index)
                             self._last[index] = a
                             for f in (a.graph.files if a.graph is not None else ()):
                                 self._owner[f] = index
@@ -345,7 +349,7 @@ class AnalysisHost:
 
     def _run(self, index: str, symbolic: bool, files: dict[str, SourceFile],
              previous: dict[str, SourceFile], cancel: Callable[[], None] | None = None,
-             force_record: bool = False) -> Analysis:
+             force_record: bool = False, schema: bool = True) -> Analysis:
         project_dir = project_dir_of(index)
         cfg = self.config(project_dir)
         if symbolic:
@@ -355,40 +359,11 @@ class AnalysisHost:
         with self._lock:
             base = self._last.get(index)  # reused where the edit left it alone (sema/incremental.py)
         # with `defer_recording` (the server), the first analysis of a project is not recorded:
-        # recording costs up to twice its time; `_record_later` records it once it is published
+        # recording costs up to twice its time; `idle.record_when_idle` records it once published
         record = base is not None or not self.defer_recording or force_record
         return analyze(index, bindings=self.settings.bindings, index=None, profile=self.profile_for(project_dir),
                        provider=self.open_text, config=cfg, files=files, previous=previous, cancel=cancel,
-                       record=record, base=base)
-
-    def _record_later(self, index: str) -> None:
-        """Analyse `index` again, recorded, in the background, so that the first edit after
-        opening is re-analysed incrementally; kept only if nothing changed meanwhile (its
-        diagnostics are the published ones)."""
-        def run() -> None:
-            with self._lock:
-                gen = self._generation
-                files = dict(self._files)
-                run_lock = self._run_locks.setdefault((index, False), threading.Lock())
-
-            def cancel() -> None:
-                if self._generation != gen:
-                    raise Cancelled
-
-            with run_lock:
-                if self._generation != gen:
-                    return
-                try:
-                    a = self._run(index, False, files, {}, cancel, force_record=True)
-                except Cancelled:
-                    return
-                except Exception:
-                    log.exception("recording the analysis of %s failed", index)
-                    return
-                with self._lock:
-                    if self._generation == gen and index in self._analyses:
-                        self._analyses[index] = self._last[index] = a
-        threading.Thread(target=run, daemon=True).start()
+                       record=record, base=base, schema=schema)
 
     def binding_origin(self, project_dir: str, name: str) -> BindingOrigin | None:
         """Where `name` gets its value: client settings over the profile over `[bindings]`."""

@@ -126,7 +126,7 @@ def check(graph: Graph, options: Options, base: Graph | None = None,
             if sf.root is None:
                 continue
             if sf.path == graph.index:
-                parts.extend(_index_file(FileCheck(sf, True, out), table, state, old, shift))
+                parts.extend(_index_file(FileCheck(sf, True, out), table, state, old, shift, options.cancel))
                 continue
             was = old.files.get(sf.path) if old is not None else None
             if was is not None and was[0] is sf:  # a sourced file left alone
@@ -176,7 +176,8 @@ def _part(fc: FileCheck, table: dict, elements, names: frozenset[str] | None) ->
     return Part(fc.out, outs, refs, frozenset(sourced))
 
 
-def _index_file(fc: FileCheck, table: dict, state: CheckState, old: CheckState | None, shift) -> list[Part]:
+def _index_file(fc: FileCheck, table: dict, state: CheckState, old: CheckState | None, shift,
+                cancel: Callable[[], None] | None = None) -> list[Part]:
     """The index file, top-level element by top-level element (each one's findings kept for
     the next analysis), then the file-wide rule: outputs named once."""
     sf = fc.sf
@@ -195,7 +196,9 @@ def _index_file(fc: FileCheck, table: dict, state: CheckState, old: CheckState |
     top = _part(FileCheck(sf, True, []), table, [root], names)
     fc.out.extend(top.diagnostics)
     parts = [top]
-    for c in root.children:
+    for k, c in enumerate(root.children):
+        if cancel is not None and k % 256 == 255:
+            cancel()  # a newer edit (or, for a background run, a request) came: it raises
         part = kept.get(c)
         if part is not None and part.diagnostics and shift is not None:
             moved = shift(part.diagnostics)
