@@ -63,6 +63,9 @@ _valid_roots: set[tuple[str, ...]] = set()
 _SHELL_STUBS = frozenset({"block"})  # trusted only where the schema agrees (see use)
 _text_cache: dict[tuple[str, str | None], tuple[tuple[tuple[int, ...], Any], ...]] = {}
 _text_chars = 0  # characters of text held as _text_cache keys
+# a top-level element the incremental parse kept (so its text is unchanged): its issues, found
+# without slicing and hashing its text again; id -> (element, its length, issues)
+_by_element: dict[int, tuple[Element, int, tuple]] = {}
 # an unchanged SourceFile (the pipeline reuses parsed files) is not even walked again
 _by_file: weakref.WeakKeyDictionary[SourceFile, tuple[str, tuple[Diagnostic, ...]]] = \
     weakref.WeakKeyDictionary()
@@ -162,14 +165,36 @@ def _whole_candidate(sf: SourceFile) -> list[tuple[str, str]] | None:
     root = sf.root
     if root is None or sf.diagnostics or not root.children:
         return None
-    keys = [(c.tag, sf.text[c.start:c.end]) for c in root.children if c.end > c.start]
-    known = [_text_cache.get(k) for k in keys]
-    if any(known):
-        return None
-    unseen = [text for (_, text), k in zip(keys, known) if k is None]
-    if len(unseen) >= WHOLE_FILE_MIN_UNITS or sum(map(len, unseen)) >= WHOLE_FILE_MIN_CHARS:
-        return keys
+    unseen = unseen_chars = 0
+    for c in root.children:
+        if c.end <= c.start:
+            continue
+        known = _known(c, sf)
+        if known:  # a unit known to be wrong: judged unit by unit, for exact ranges
+            return None
+        if known is None:
+            unseen += 1
+            unseen_chars += c.end - c.start
+    if unseen >= WHOLE_FILE_MIN_UNITS or unseen_chars >= WHOLE_FILE_MIN_CHARS:
+        return [(c.tag, sf.text[c.start:c.end]) for c in root.children if c.end > c.start]
     return None
+
+
+def _known(top: Element, sf: SourceFile) -> tuple | None:
+    """The remembered issues of a top-level unit (() when valid), or None when never seen."""
+    ent = _by_element.get(id(top))
+    if ent is not None and ent[0] is top and ent[1] == top.end - top.start:
+        return ent[2]
+    hit = _text_cache.get((top.tag, sf.text[top.start:top.end]))
+    if hit is not None:
+        _remember_element(top, hit)
+    return hit
+
+
+def _remember_element(top: Element, issues: tuple) -> None:
+    _by_element[id(top)] = (top, top.end - top.start, issues)
+    while len(_by_element) > MAX_CACHED_UNITS:
+        del _by_element[next(iter(_by_element))]  # the oldest first
 
 
 # what `prejudge` started for a file: its top-level units' (tag, text), and libxml2's answer
@@ -247,14 +272,13 @@ def _validate_file(s: Schema, sf: SourceFile) -> list[Diagnostic]:
         _cache[found[0][1]] = ()  # judged valid by libxml2 in a whole-file pass
     units: list[Element] = []
     for top in root_children:
-        text = sf.text[top.start:top.end] if top.end > top.start else None
-        hit = _text_cache.get((top.tag, text)) if text is not None else None
+        hit = _known(top, sf) if top.end > top.start else None
         if hit is not None:
             for rel, issue in hit:
                 out.append(to_diagnostic(sf, _walk(top, rel), issue))
             continue
-        if text is not None:
-            tops[top] = text
+        if top.end > top.start:
+            tops[top] = sf.text[top.start:top.end]
         units.append(top)
     units.reverse()
     while units:
@@ -294,6 +318,7 @@ def _validate_file(s: Schema, sf: SourceFile) -> list[Diagnostic]:
     for top, text in tops.items():
         if top in per_top:
             _remember_top(top.tag, text, tuple(per_top[top]))
+            _remember_element(top, tuple(per_top[top]))
     if unchecked:
         out.append(Diagnostic(sf.path, ZERO_RANGE, Severity.WARNING, SUMMARY_CODE,
                               f"schema validation stopped after {MAX_SCHEMA_ISSUES:,} mistakes; {unchecked:,} more "
@@ -385,6 +410,7 @@ def _validate_located(s: Schema, sf: SourceFile, doubt: Doubt) -> list[Diagnosti
         return None  # libxml2 and xmlschema disagree here: every unit is judged
     for top, text in tops.items():
         _remember_top(top.tag, text, tuple(per_top[top]))
+        _remember_element(top, tuple(per_top[top]))
     if root not in suspects:
         _valid_roots.add(_shell(sf))
     return out
@@ -486,6 +512,7 @@ def clear_cache() -> None:
         _valid_roots.clear()
         _cache.clear()
         _text_cache.clear()
+        _by_element.clear()
         _text_chars = 0
         _by_file.clear()
         s = loaded_schema()
