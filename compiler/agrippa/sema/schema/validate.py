@@ -159,6 +159,18 @@ def _validate_units(s: Schema, keys: list[Key]) -> list[tuple[Issue, ...]]:
 
 
 def _whole_candidate(sf: SourceFile) -> list[tuple[str, str]] | None:
+    """`_candidate`, asked once per parse (`prejudge` asks first, `validate_files` again)."""
+    found = _candidates.get(sf, _UNASKED)
+    if found is _UNASKED:
+        found = _candidates[sf] = _candidate(sf)
+    return found
+
+
+_UNASKED = object()
+_candidates: weakref.WeakKeyDictionary[SourceFile, list | None] = weakref.WeakKeyDictionary()
+
+
+def _candidate(sf: SourceFile) -> list[tuple[str, str]] | None:
     """The (tag, text) of the root's children when the file should be judged as a whole:
     it parsed cleanly, none of its top-level units is known to be wrong, and several of
     them, or much of its text (a huge block, a 5 MB line), were never seen. None otherwise."""
@@ -214,6 +226,7 @@ def _judge_whole(sf: SourceFile, pending: Pending | None = None) -> tuple[bool, 
         valid, places = verdict.result()
     else:
         keys = _whole_candidate(sf)
+        _candidates.pop(sf, None)  # asked by this parse's two passes only; later ones ask again
         valid, places = schema_libxml2.judge(sf) if keys is not None else (False, None)
     if not valid:
         found = schema_libxml2.elements_at(sf, [steps for steps, _ in places]) if places else None
@@ -513,6 +526,7 @@ def clear_cache() -> None:
         _cache.clear()
         _text_cache.clear()
         _by_element.clear()
+        _candidates.clear()
         _text_chars = 0
         _by_file.clear()
         s = loaded_schema()
