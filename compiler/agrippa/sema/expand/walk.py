@@ -64,12 +64,11 @@ class UnitWalk:
             tracked.append(d)
         self.states = tracked
         base = options.base
-        self.base: dict[Element, Unit] = {}
+        self._base: dict[Element, Unit] | None = None  # the previous units by element, made when needed
         self.adopter: Adopter | None = None
         self.shift = options.shift
         if base is not None and base.units is not None and not base.consumed:
             base.consumed = True  # its objects are taken over from here on
-            self.base = {u.element: u for u in base.units}
             self.base_units = base.units
             self.base_graph = base
             self.adopter = defs.adopter = Adopter(dict(base.tensors), dict(base.params))
@@ -263,7 +262,9 @@ class UnitWalk:
 
     # -- one unit ------------------------------------------------------------------------------
     def unit(self, ex: Any, scope: Scope, el: Element) -> None:
-        u = self.base.get(el) if self.base else None
+        if self._base is None:
+            self._base = {u.element: u for u in self.base_units} if self.base_graph is not None else {}
+        u = self._base.get(el)
         if u is not None:
             diags = self._replayable(ex, u)
             if diags is not None:
