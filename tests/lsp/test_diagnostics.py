@@ -93,3 +93,34 @@ async def test_a_change_after_a_pause_is_analysed_at_once_and_a_burst_is_debounc
     assert pub.schedule(path) == 0  # after a pause: at once again
     await asyncio.sleep(DEBOUNCE_S * 2)
     assert runs == [path, path]
+
+
+async def test_successive_edits_of_a_large_model_give_what_a_fresh_look_gives(client: LanguageClient, tmp_path):
+    """Edits re-analysed incrementally (the blocks an edit leaves alone are reused): a
+    mistake typed into one layer is reported at its place, moves with lines added above
+    it, and goes when it is fixed."""
+    from test_incremental import LAYER
+
+    text = "".join(['<model>\n    <import from="x0" dim="[var(batch), var(d)]" />\n',
+                    *(LAYER.format(i=i, j=i + 1, shared="no") for i in range(30)),
+                    '    <export from="x30" dim="[var(batch), var(d)]" />\n</model>\n'])
+    (tmp_path / "agrippa.toml").write_text("[bindings]\nbatch = 4\nd = 8\n")
+    path = tmp_path / "model.agr"
+    path.write_text(text)
+    uri = open_file(client, path)
+    assert not [d for d in await diagnostics_for(client, uri) if d.severity == 1]
+    at = text.index('title="L012"')
+    w = text.index('dim="[var(d), var(d)]"', at)
+    broken = text[:w] + 'dim="[3, var(d)]"' + text[w + len('dim="[var(d), var(d)]"'):]
+    line = broken[:at].count("\n") + 2  # the <params> line, two below the node's title
+    change_file(client, uri, broken, 2)
+    diags = await diagnostics_for(client, uri, until=lambda d: any(x.code == "shape-mismatch" for x in d))
+    assert [(d.range.start.line, d.message) for d in diags if d.code == "shape-mismatch"] == [
+        (line, "MatMul: inner dimensions differ: [4, 8] × [3, 8]")]
+    change_file(client, uri, broken.replace("<model>\n", "<model>\n\n\n", 1), 3)
+    diags = await diagnostics_for(client, uri, until=lambda d: any(
+        x.code == "shape-mismatch" and x.range.start.line == line + 2 for x in d))
+    assert [d.range.start.line for d in diags if d.severity == 1] == [line + 2]
+    change_file(client, uri, text.replace("<model>\n", "<model>\n\n\n", 1), 4)
+    diags = await diagnostics_for(client, uri, until=lambda d: not any(x.severity == 1 for x in d))
+    assert not [d for d in diags if d.severity == 1]
