@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import random
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from incremental_helpers import differences, facts
+from shared_paths import CASES, missing_reason
 
 from agrippa.ide.host import AnalysisHost
-from agrippa.project.config import load_config
+from agrippa.project.config import find_index, load_config
 from agrippa.sema.analysis import analyze
 
 SOURCED = """<block>
@@ -217,3 +219,36 @@ def test_an_edit_redoes_only_the_block_it_touches(tmp_path):
     a = host.analysis_for(str(index))
     assert not a.errors
     assert len(a.graph.expanded) == 1
+
+
+REAL = [Path(__file__).parents[1] / "examples" / "gpt", CASES / "mha-stretch" / "project",
+        CASES / "import-nest" / "project"]
+
+
+@pytest.mark.parametrize("root", REAL, ids=lambda p: p.parent.name if p.name == "project" else p.name)
+def test_random_edits_of_real_projects_give_what_a_full_analysis_gives(tmp_path, root):
+    """The example GPT and projects from the original package's tests (sourced files, rep,
+    stretch), padded past the re-parse threshold, edited at random, sourced files too."""
+    if not root.is_dir():
+        pytest.skip(missing_reason(root))
+    d = tmp_path / "p"
+    shutil.copytree(root, d)
+    index = Path(find_index(str(d), load_config(str(d)))[0])
+    buf = {str(f): f.read_text() for f in d.rglob("*") if f.suffix in (".agr", ".xml")}
+    text = buf[str(index)]
+    close = text.rfind("</")
+    text = buf[str(index)] = text[:close] + "<!-- " + "pad " * 2500 + "-->\n" + text[close:]
+    host = AnalysisHost(lambda p: buf.get(p))
+    host.analysis_for(str(index))
+    rng = random.Random(7)
+    others = [p for p in buf if p != str(index)]
+    for step in range(15):
+        path = rng.choice(others) if others and rng.random() < 0.2 else str(index)
+        try:
+            buf[path] = edit(rng, buf[path])
+        except IndexError:  # nothing of that kind to edit in this file
+            continue
+        host.changed(path)
+        a = host.analysis_for(str(index))
+        diff = differences(facts(a), facts(full(index, buf)))
+        assert not diff, f"{root.name}, edit {step}:\n" + "\n".join(diff[:5])
