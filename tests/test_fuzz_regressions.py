@@ -160,6 +160,19 @@ def test_mean_variance_normalization_axes_fit_the_rank(tmp_path) -> None:
                                      '<output name="y"/></node>', Y)
 
 
+@pytest.mark.parametrize(("t", "opset"), [("float64", 13), ("float16", 18)])
+def test_mean_variance_normalization_takes_float32_only(tmp_path, t: str, opset: int) -> None:
+    """Seed 16 #5902: MVN of a float64 input checked green (its schema allows float16 and float64),
+    but ONNX defines it by a function adding a float32 epsilon: onnx.checker refused the compiled
+    model. One error, at the input; the output's type is not reported again at the export."""
+    code, text, message = the_error(tmp_path, f'<import from="x" dim="[2, 3, 4]" type="{t}"/>',
+                                    '<node op="MeanVarianceNormalization" axes="[0, 1, -1]"><input src="x"/>'
+                                    '<output name="y"/></node>', f'<export from="y" dim="[2, 3, 4]" type="{t}"/>',
+                                    opset=opset)
+    assert (code, text) == ("type-mismatch", "x")
+    assert message.startswith(f"MeanVarianceNormalization: X must be float32, but `x` is {t}")
+
+
 def test_float64_layer_norm_with_a_frozen_scale_and_no_bias(tmp_path) -> None:
     green(tmp_path, '<import from="x" dim="[2, 3]" type="float64"/>',
           '<node op="LayerNormalization"><input src="x"/><params name="g" dim="[3]" type="float64" frozen="yes" '
@@ -262,6 +275,74 @@ def test_recurrent_weights_fit_hidden_size(tmp_path) -> None:
         tmp_path, '<import from="x" dim="[4, 2, 2]"/><import from="w" dim="[1, 3, 2]"/><import from="r" dim="[1, 3, 3]"/>',
         '<node op="RNN" hidden_size="5"><input src="x"/><input src="w"/><input src="r"/><output name="y"/></node>',
         '<export from="y" dim="[1]"/>')
+
+
+@pytest.mark.parametrize("op", ["RNN", "GRU", "LSTM"])
+def test_recurrent_layout_1_is_refused_as_onnxruntime_refuses_it(tmp_path, op: str) -> None:
+    """Seed 13 #7381: an RNN with layout="1" (batch first, valid ONNX) checked green, and
+    onnxruntime refused to load the compiled model ("batchwise recurrent operations are not
+    supported"). Check now marks the layout value, and nothing else: W's input size is X's last
+    dim in both layouts (the rule read X[1] under layout 1, here 4)."""
+    g = {"RNN": 1, "GRU": 3, "LSTM": 4}[op]
+    code, text, message = the_error(
+        tmp_path, f'<import from="x" dim="[2, 4, 2]"/>\n<import from="w" dim="[1, {3 * g}, 2]"/>\n'
+        f'<import from="r" dim="[1, {3 * g}, 3]"/>', f'<node op="{op}" hidden_size="3" layout="1"><input src="x"/>'
+        '<input src="w"/><input src="r"/><output name="y"/></node>', '<export from="y" dim="[2, 4, 1, 3]"/>', opset=17)
+    assert (code, text) == ("bad-attribute", "1")
+    assert message.startswith(f"{op}: onnxruntime cannot run layout 1 (batch first)")
+
+
+GRID = ('<import from="x" dim="[1, 2, 4, 5]"/>\n<import from="g" dim="[1, 3, 2, 2]"/>',
+        '<node op="GridSample" mode="{}"><input src="x"/><input src="g"/><output name="y"/></node>',
+        '<export from="y" dim="[1, 2, 3, 2]"/>')
+
+
+def test_grid_sample_mode_names_follow_the_opset(tmp_path) -> None:
+    """Seed 13 #6324: GridSample mode="linear" at opset 17 checked green; GridSample-16 calls it
+    "bilinear" (GridSample-20 renamed bilinear/bicubic to linear/cubic), and onnxruntime refuses
+    the other version's names when it loads the model."""
+    imports, node, exports = GRID
+    code, text, message = the_error(tmp_path, imports, node.format("linear"), exports, opset=17)
+    assert (code, text) == ("bad-attribute", "linear")
+    assert message.endswith('got "linear" ("linear" is GridSample\'s name from opset 20 on; this is opset 17)')
+    code, text, message = the_error(tmp_path, imports, node.format("bicubic"), exports, opset=20)
+    assert (code, text) == ("bad-attribute", "bicubic") and "from opset 16 to 19" in message
+    green(tmp_path, imports, node.format("bilinear"), exports, opset=17)
+    green(tmp_path, imports, node.format("cubic"), exports, opset=20)
+
+
+def test_split_from_opset_18_says_how_to_split(tmp_path) -> None:
+    """Seed 15 #983: a Split at opset 18 with neither num_outputs nor split sizes checked green;
+    Split-18 needs exactly one of them, and onnx.checker refused the compiled model."""
+    x = '<import from="x" dim="[1, 2, 3, 3]"/>'
+    code, text, message = the_error(tmp_path, x, '<node op="Split" axis="-2"><input src="x"/><output name="y"/>'
+                                    '</node>', '<export from="y" dim="[1]"/>', opset=18)
+    assert (code, text) == ("missing-attribute", "Split")
+    assert message.startswith('Split: from opset 18, say how to split: num_outputs="1"')
+    code, text, _ = the_error(tmp_path, x, '<node op="Split" axis="-2" num_outputs="1" split="[3]"><input src="x"/>'
+                              '<output name="y"/></node>', '<export from="y" dim="[1]"/>', opset=18)
+    assert (code, text) == ("shape-error", "1")
+
+
+def test_an_input_written_as_an_attribute_needs_the_inputs_before_it(tmp_path) -> None:
+    """Seed 15 #5845: Slice with only axes="[0, 1]" checked green; the constant for axes goes to
+    input 4, so starts and ends were left empty and onnx.checker refused the compiled model."""
+    code, text, message = the_error(tmp_path, X23, '<node op="Slice" axes="[0, 1]"><input src="x"/>'
+                                    '<output name="y"/></node>', Y)
+    assert (code, text) == ("arity", "Slice")
+    assert message == ("Slice needs starts and ends (as <input> or as the attributes starts and ends): "
+                       "the node gives axes but not them")
+
+
+def test_dft_input_ends_in_real_or_complex_parts(tmp_path) -> None:
+    """Seed 15 #1358: DFT of a [2, 3, 4] input checked green; its last dimension must be 1 (real)
+    or 2 (complex), and onnxruntime failed at run time."""
+    code, text, message = the_error(tmp_path, '<import from="x" dim="[2, 3, 4]"/>', '<node op="DFT">'
+                                    '<input src="x"/><output name="y"/></node>', '<export from="y" dim="[2, 3, 2]"/>',
+                                    opset=20)
+    assert (code, text) == ("shape-error", "x")
+    assert message == ("DFT: the input's last dimension must be 1 (real values) or 2 (real and imaginary parts); "
+                       "got [2, 3, 4]")
 
 
 def test_pad_pads_twice_the_rank(tmp_path) -> None:

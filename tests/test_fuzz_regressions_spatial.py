@@ -248,3 +248,14 @@ def test_max_unpool_indices_have_the_shape_of_x(tmp_path) -> None:
                                     Y1, opset=18)
     assert (code, text, message) == ("shape-error", "i", "MaxUnpool: the indices must have the shape of X, "
                                      "[2, 3, 4], got [1, 2, 3, 3]")
+
+
+def test_max_unpool_pads_must_be_smaller_than_the_kernel(tmp_path) -> None:
+    """Seed 15, #3407: MaxUnpool with pads [2, 0, 0, 2] and a 2x2 kernel checked green;
+    onnxruntime refuses it when it loads the model, as it does for MaxPool."""
+    code, text, message = the_error(tmp_path, '<import from="x" dim="[1, 1, 2, 2]"/>\n'
+                                    '<import from="i" dim="[1, 1, 2, 2]" type="int64"/>', '<node op="MaxUnpool" '
+                                    'kernel_shape="[2, 2]" strides="[2, 2]" pads="[2, 0, 0, 2]"><input src="x"/>'
+                                    '<input src="i"/><output name="y"/></node>', Y1)
+    assert (code, text) == ("shape-error", "[2, 0, 0, 2]")
+    assert message.startswith("MaxUnpool: every pad must be smaller than the kernel")

@@ -250,11 +250,11 @@ def parse_attribute(schema: OpSchema, attr_name: str, text: str) -> ParsedAttr |
         return AttrError(f"{schema.name}: attribute '{attr_name}' cannot be 0 (the op divides by it)")
     if (schema.name, attr_name) in ONE_OR_TWO and value not in (1, 2):
         return AttrError(f"{schema.name}: attribute '{attr_name}' must be 1 or 2; got {value}")
-    choices = CHOICES.get(attr_name, {})
-    allowed = choices.get(schema.name, choices.get("*"))
+    allowed = choices_for(schema, attr_name)
     if kind == "string" and allowed is not None and value not in allowed:
         listed = ", ".join(sorted(allowed))
-        return AttrError(f"{schema.name}: attribute '{attr_name}' must be one of {listed}; got \"{value}\"")
+        return AttrError(f"{schema.name}: attribute '{attr_name}' must be one of {listed}; got \"{value}\""
+                         + _renamed_note(schema, attr_name, value))
     if kind in ("int", "float", "string"):
         scalar = True
     return ParsedAttr(attr_name, kind, value, scalar)
@@ -284,8 +284,7 @@ CHOICES: dict[str, dict[str, frozenset[str]]] = {
     "auto_pad": {"*": frozenset({"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"})},
     "mode": {"Pad": frozenset({"constant", "reflect", "edge", "wrap"}), "RoiAlign": frozenset({"avg", "max"}),
              "DepthToSpace": frozenset({"DCR", "CRD"}), "TfIdfVectorizer": frozenset({"TF", "IDF", "TFIDF"}),
-             "Resize": frozenset({"nearest", "linear", "cubic"}),
-             "GridSample": frozenset({"bilinear", "nearest", "bicubic", "linear", "cubic"})},
+             "Resize": frozenset({"nearest", "linear", "cubic"})},  # GridSample's: VERSIONED_CHOICES
     "direction": {"BitShift": frozenset({"LEFT", "RIGHT"}), "RNN": _DIRECTIONS, "GRU": _DIRECTIONS,
                   "LSTM": _DIRECTIONS},
     "reduction": {"ScatterND": _SCATTER, "ScatterElements": _SCATTER, "NegativeLogLikelihoodLoss": _LOSS,
@@ -301,6 +300,32 @@ CHOICES: dict[str, dict[str, frozenset[str]]] = {
 }
 """String attributes with a closed set of values: attribute -> op ("*": any op) -> the values
 (onnxruntime refuses others when it loads the model; ONNX's checker does not look)."""
+VERSIONED_CHOICES: dict[tuple[str, str], tuple[tuple[int, frozenset[str]], ...]] = {
+    ("GridSample", "mode"): ((20, frozenset({"linear", "nearest", "cubic"})),
+                             (16, frozenset({"bilinear", "nearest", "bicubic"}))),
+}
+"""Closed sets that an op's version renamed: (op, attribute) -> (since version, values), newest
+first. GridSample-20 renamed bilinear/bicubic to linear/cubic; onnxruntime refuses the other
+version's names when it loads the model."""
+
+
+def choices_for(schema: OpSchema, attr_name: str) -> frozenset[str] | None:
+    """The values a string attribute may take in this version of the op (None: any)."""
+    for since, values in VERSIONED_CHOICES.get((schema.name, attr_name), ()):
+        if schema.since_version >= since:
+            return values
+    choices = CHOICES.get(attr_name, {})
+    return choices.get(schema.name, choices.get("*"))
+
+
+def _renamed_note(schema: OpSchema, attr_name: str, value: object) -> str:
+    """Where a value belongs to another version of the op: which opsets take it."""
+    versions = VERSIONED_CHOICES.get((schema.name, attr_name), ())
+    for k, (since, values) in enumerate(versions):
+        if value in values:
+            until = f" to {versions[k - 1][0] - 1}" if k > 0 else " on"
+            return f" (\"{value}\" is {schema.name}'s name from opset {since}{until}; this is opset {schema.opset})"
+    return ""
 
 
 FLAGS = frozenset({

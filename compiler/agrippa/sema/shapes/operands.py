@@ -32,6 +32,10 @@ _CHECKED = frozenset({*VECTORS, *SCALARS, *ONE_ELEMENT_VECTORS, "RandomUniform",
 
 def check_operands(ctx: Ctx) -> None:
     op = ctx.op
+    for u in ctx.node.inputs:
+        if not u.tensor.name:  # an input left out before one written as an attribute
+            _required_inputs(ctx)
+            break
     if op not in _CHECKED:
         return
     if op in ("RandomUniform", "RandomUniformLike") and ctx.attr("low", 0.0) > ctx.attr("high", 1.0):
@@ -56,6 +60,26 @@ def check_operands(ctx: Ctx) -> None:
         s = _shape(ctx, i)
         if s is not None and (len(s) != 1 or type(s[0]) is int and s[0] != 1):
             _error(ctx, i, "a 1-D tensor of one element", s)
+
+
+def _required_inputs(ctx: Ctx) -> None:
+    """An op input written as an XML attribute places its constant at its own position, so the
+    inputs before it that the node does not give are left empty; ONNX's checker refuses an
+    empty input the op requires (Slice with axes="[0]" and no starts or ends)."""
+    from agrippa.sema.ops import attribute_input_specs, get_op
+
+    schema = get_op(ctx.op, ctx.run.graph.opset)
+    if schema is None:
+        return
+    missing = [a.name for u, a in zip(ctx.node.inputs, schema.inputs)
+               if not u.tensor.name and not a.optional and not a.variadic]
+    if not missing:
+        return
+    given = [name for name in attribute_input_specs(schema) if name in ctx.node.origin.element.attrs]
+    names = " and ".join(missing)
+    ctx.error(f"{ctx.op} needs {names} (as <input> or as the attribute{'s' if len(missing) > 1 else ''} "
+              f"{names}): the node gives {', '.join(given) or 'a later input'} but not "
+              f"{'them' if len(missing) > 1 else 'it'}", code="arity")
 
 
 def _shape(ctx: Ctx, i: int) -> tuple | None:
@@ -192,7 +216,7 @@ def _recurrent(ctx: Ctx) -> None:
     gates, h = {"RNN": 1, "GRU": 3, "LSTM": 4}[ctx.op], ctx.attr("hidden_size")
     x = _ints_shape(ctx, 0)
     layout = ctx.attr("layout", 0)
-    for i, want in ((1, (dirs, gates * h, x[1 if layout else 2] if x and len(x) == 3 else None)),
+    for i, want in ((1, (dirs, gates * h, x[2] if x and len(x) == 3 else None)),
                     (2, (dirs, gates * h, h)), (3, (dirs, 2 * gates * h))):
         s = _ints_shape(ctx, i)
         if s is not None and (len(s) != len(want) or any(w is not None and a != w for a, w in zip(s, want))):
@@ -200,13 +224,16 @@ def _recurrent(ctx: Ctx) -> None:
             ctx.error(f"{ctx.op}: {name} must be {list(want)} for hidden_size {h}, {dirs} direction(s); "
                       f"got {format_shape(s)}", at=i, code=SHAPE)
     acts = ctx.attr("activations")
-    if acts is None:
-        return
-    per = {"RNN": 1, "GRU": 2, "LSTM": 3}[ctx.op] * dirs
-    unknown = [a for a in acts if a not in _ACTIVATIONS]
-    if len(acts) != per or unknown:
-        ctx.error(f"{ctx.op}: activations must be {per} of {', '.join(sorted(_ACTIVATIONS))}; got {list(acts)}",
-                  at="activations", code="bad-attribute")
+    if acts is not None:
+        per = {"RNN": 1, "GRU": 2, "LSTM": 3}[ctx.op] * dirs
+        unknown = [a for a in acts if a not in _ACTIVATIONS]
+        if len(acts) != per or unknown:
+            ctx.error(f"{ctx.op}: activations must be {per} of {', '.join(sorted(_ACTIVATIONS))}; got {list(acts)}",
+                      at="activations", code="bad-attribute")
+    if layout == 1:  # ONNX allows it; onnxruntime's CPU kernels refuse it when they load
+        ctx.error(f"{ctx.op}: onnxruntime cannot run layout 1 (batch first) and refuses the model; use layout 0 "
+                  "(X as [seq, batch, input]) with a Transpose before and after if the data is batch first",
+                  at="layout", code="bad-attribute")
 
 
 def _saturate(ctx: Ctx) -> None:
@@ -254,11 +281,26 @@ def _reverse_sequence(ctx: Ctx) -> None:
 
 
 def _max_unpool(ctx: Ctx) -> None:
-    """The indices (MaxPool's second output) have the pooled input's shape."""
+    """The indices (MaxPool's second output) have the pooled input's shape; every pad is
+    smaller than the kernel (onnxruntime refuses the node otherwise, as for MaxPool)."""
     x, idx = _ints_shape(ctx, 0), _ints_shape(ctx, 1)
     if x is not None and idx is not None and x != idx:
         ctx.error(f"MaxUnpool: the indices must have the shape of X, {format_shape(x)}, got {format_shape(idx)}",
                   at=1, other=0, code=SHAPE)
+    kernel, pads = ctx.attr("kernel_shape"), ctx.attr("pads")
+    if kernel and pads and len(pads) == 2 * len(kernel) and any(p >= k for p, k in zip(pads, list(kernel) * 2)):
+        ctx.error(f"MaxUnpool: every pad must be smaller than the kernel ({pads} with kernel_shape {kernel}); "
+                  "onnxruntime refuses the node otherwise", at="pads", code=SHAPE)
+
+
+def _complex_last(ctx: Ctx) -> None:
+    """DFT's input and STFT's signal end in a dimension of 1 (real) or 2 (real, imaginary);
+    onnxruntime refuses any other when it runs (ONNX's inference does not look)."""
+    x = _shape(ctx, 0)
+    if x and type(x[-1]) is int and x[-1] not in (1, 2):
+        what = "input" if ctx.op == "DFT" else "signal"
+        ctx.error(f"{ctx.op}: the {what}'s last dimension must be 1 (real values) or 2 (real and imaginary "
+                  f"parts); got {format_shape(x)}", at=0, code=SHAPE)
 
 
 def _loss(ctx: Ctx) -> None:
@@ -289,7 +331,19 @@ def _einsum(ctx: Ctx) -> None:
 
 
 def _split(ctx: Ctx) -> None:
+    from agrippa.sema.ops import get_op
+
     n = ctx.attr("num_outputs")
+    schema = get_op("Split", ctx.run.graph.opset)
+    if schema is not None and schema.since_version >= 18:  # Split-18: exactly one of the two
+        given = ctx.present(1) or "split" in ctx.node.origin.element.attrs
+        if given and n is not None:
+            ctx.error("Split: give either the split sizes or num_outputs, not both (opset 18 and later)",
+                      at="num_outputs", code=SHAPE)
+        if not given and n is None:
+            k = len(ctx.node.outputs)
+            ctx.error(f"Split: from opset 18, say how to split: num_outputs=\"{k}\" (as many as the node's "
+                      "outputs) or the split sizes; ONNX refuses a Split with neither", code="missing-attribute")
     if n is not None and n != len(ctx.node.outputs):
         ctx.error(f"Split: num_outputs is {n} but the node has {len(ctx.node.outputs)} outputs", at="num_outputs",
                   code=SHAPE)
@@ -300,5 +354,5 @@ KERNEL_RULES = {"SpaceToDepth": _space_to_depth, "DepthToSpace": _space_to_depth
                 "DequantizeLinear": _quantize, "ScatterElements": _scatter_elements, "ScatterND": _scatter_nd,
                 "NonMaxSuppression": _nms, "LRN": _lrn, "RNN": _recurrent, "GRU": _recurrent, "LSTM": _recurrent,
                 "Cast": _saturate, "CastLike": _saturate, "NegativeLogLikelihoodLoss": _loss,
-                "SoftmaxCrossEntropyLoss": _loss, "CenterCropPad": _center_crop_pad, "BatchNormalization": _batch_norm, "ReverseSequence": _reverse_sequence, "MaxUnpool": _max_unpool, "Split": _split, "Col2Im": _col2im, "Einsum": _einsum,
+                "SoftmaxCrossEntropyLoss": _loss, "CenterCropPad": _center_crop_pad, "BatchNormalization": _batch_norm, "ReverseSequence": _reverse_sequence, "MaxUnpool": _max_unpool, "Split": _split, "DFT": _complex_last, "STFT": _complex_last, "Col2Im": _col2im, "Einsum": _einsum,
                 **NN_KERNEL_RULES}

@@ -16,7 +16,7 @@ from agrippa.base.diagnostics import Diagnostic, Location, Range, RelatedInfo, S
 from agrippa.sema.dtypes import DTYPES, ELEM_TYPE_CODES, ELEM_TYPE_NAMES, NP_TYPES, np_dtype_name
 from agrippa.sema.ir import Graph, Node, Tensor
 from agrippa.sema.types.explain import explain
-from agrippa.sema.types.signatures import Formal, Signature, signature
+from agrippa.sema.types.signatures import NARROWED, Formal, Signature, signature
 from agrippa.syntax.tree import Element
 
 TYPE_MISMATCH = "type-mismatch"
@@ -126,6 +126,7 @@ def _solve(sig: Signature, ins: tuple, n_out: int) -> tuple[tuple[str | None, ..
     `ins` ("" for an omitted input, "?" for an unknown type)."""
     bound: dict[str, tuple[str, int]] = {}  # type variable -> (its type, the input that bound it)
     unknown: set[str] = set()  # type variables an input of unknown type stands for
+    refused: set[str] = set()  # type variables an input of a refused type stands for (reported once, there)
     problems: list[tuple[int, int]] = []
     for i, d in enumerate(ins):
         if not d:
@@ -138,6 +139,7 @@ def _solve(sig: Signature, ins: tuple, n_out: int) -> tuple[tuple[str | None, ..
             continue
         if d not in f.allowed:
             problems.append((i, -1))
+            refused.add(f.var)
             continue
         if f.variadic and not f.homogeneous:
             continue
@@ -153,7 +155,7 @@ def _solve(sig: Signature, ins: tuple, n_out: int) -> tuple[tuple[str | None, ..
             out.append(None)
             continue
         b = bound.get(f.var)
-        out.append(b[0] if b is not None else f.fixed or ("" if f.var in unknown else None))
+        out.append(b[0] if b is not None else "" if f.var in refused else f.fixed or ("" if f.var in unknown else None))
     return tuple(out), tuple(problems)
 
 
@@ -275,8 +277,9 @@ def _not_allowed(types: Types, node: Node, sig: Signature, i: int, f: Formal) ->
     use = node.inputs[i]
     shown = _shown(use.element, use.tensor)
     text, related = _typed_here(types, use.tensor, shown)
+    why = NARROWED.get(node.op, (None, ""))[1] if node.domain in _DOMAINS else ""
     _report(types, node, sig, i, f"{node.op}: {f.name} must be {f.allowed_text()}, but `{shown}` is "
-                            f"{use.tensor.dtype}{text}", related)
+                            f"{use.tensor.dtype}{text}" + (f" ({why})" if why else ""), related)
 
 
 def _differ(types: Types, node: Node, sig: Signature, i: int, j: int) -> None:
