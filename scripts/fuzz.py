@@ -63,13 +63,16 @@ def _chunk(a, start: int, stop: int) -> tuple[Counter, list]:
     for i in range(start, stop):  # one model per process, to find the one that kills it
         one = _spawn(a, i, i + 1)
         if one is None:
-            from fuzz.oracle import Verdict
-            from fuzz.run import make, write_reproducer
-
             why = next((d for d in reversed(_died) if d[0] == i), (i, i + 1, None, [""]))
-            v = Verdict("false-green-ort-run", f"the process died (exit {why[2]}): {why[3][0][:300]}")
-            where = write_reproducer(a.out, f"{v.category}-s{a.seed}-{i}", make(a.seed, i), v)
-            one = Counter({v.category: 1}), [(i, v.category, v.detail, where)]
+            category, detail = "false-green-ort-run", f"the process died (exit {why[2]}): {why[3][0][:300]}"
+            # written by another process too: making the model may be what kills it (onnx's own
+            # shape inference aborts on some nodes), and this one must live to report the rest
+            cmd = [sys.executable, os.path.abspath(__file__), "--write", "--seed", str(a.seed), "--start", str(i),
+                   "--out", a.out, "--why", detail]
+            where = subprocess.run(cmd, capture_output=True, text=True).stdout.strip() or None
+            if where is None:
+                detail = "the process died making the model (the generator's own onnx calls): " + detail
+            one = Counter({category: 1}), [(i, category, detail, where)]
         counts.update(one[0])
         bad.extend(one[1])
     return counts, bad
@@ -85,10 +88,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reduce", type=int, default=60, help="judgements spent reducing each reproducer (0: none)")
     ap.add_argument("--chunk", type=int, default=100)
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--write", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--why", default="", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
     if a.worker:
         worker(a.seed, a.start, a.start + a.n, a.out, a.reduce)
+        return 0
+    if a.write:  # the reproducer of a model whose process died; prints its folder
+        from fuzz.oracle import Verdict
+        from fuzz.run import make, write_reproducer
+
+        v = Verdict("false-green-ort-run", a.why)
+        print(write_reproducer(a.out, f"{v.category}-s{a.seed}-{a.start}", make(a.seed, a.start), v))
         return 0
     from fuzz.run import format_counts
 

@@ -138,3 +138,74 @@ def test_average_pool_with_asymmetric_pads(tmp_path) -> None:
     agree(tmp_path, '<import from="x" dim="[1, 2, 5, 6]"/>',
           scaled("x", "[1, 2, 1, 1]") + '<node op="AveragePool" kernel_shape="[3, 2]" pads="[0, 1, 2, 1]">'
           '<input src="t"/><output name="y"/></node>', '<export from="y" dim="[1, 2, 5, 7]"/>')
+
+
+def test_instance_norm_of_a_large_constant_channel_is_judged_by_the_exact_answer(tmp_path) -> None:
+    """fuzz seed 12 #2385 (an Exp of a large quotient): a channel of four equal values near 3e6.
+    Its variance is 0, so the exact output is the bias, 1; torch gives 1, onnxruntime's float32
+    formula x * s + (B - mean * s) rounds at 1e9 and gives 0. The oracle asks a float64
+    reference, which sides with torch; a torch output far from it would still be a mismatch."""
+    import onnx
+    from fuzz.oracle import _close, _float64_reference
+
+    x = np.array([[[3.174983e6] * 4, [1.0, 2.0, 3.0, 4.0]]], np.float32)
+    agree(tmp_path, '<import from="x" dim="[1, 2, 4]"/>', '<node op="InstanceNormalization"><input src="x"/>'
+          '<params name="s" dim="[2]" init="ones"/><params name="b" dim="[2]" init="ones"/><output name="y"/></node>',
+          '<export from="y" dim="[1, 2, 4]"/>', feeds={"x": x})
+    (ref,) = _float64_reference(onnx.load(str(tmp_path / "model.onnx")), {"x": x})
+    assert np.array_equal(ref[0, 0], [1.0] * 4)
+    assert not _close(np.zeros_like(ref), ref)
+
+
+INF_CHAIN = ('<node op="InstanceNormalization"><input src="x"/><params name="s" dim="[2]" init="ones"/>'
+             '<params name="b" dim="[2]" init="ones"/><output name="n"/></node>'
+             '<node op="Reciprocal"><input src="n"/><output name="r"/></node>'
+             '<node op="LpNormalization" axis="0" p="1"><input src="r"/><output name="y"/></node>')
+
+
+def test_inf_from_a_float32_cancellation_is_not_compared(tmp_path, monkeypatch) -> None:
+    """fuzz seed 14 #1573: 1 + InstanceNormalization of [3e4, 3e4, -2, -2] is 2.2e-14 at the -2s,
+    below float32's resolution at 1: torch rounds it to 0 and Reciprocal gives inf (then NaN),
+    onnxruntime's formula leaves noise and a finite, equally wrong value. Moving x one ulp moves
+    onnxruntime's Reciprocal by its own size: float32 has no correct digit there, so the output
+    is not compared. NaN from a well-conditioned input is still a mismatch."""
+    import torch
+
+    import agrippa.backend.torch_bridge as bridge
+
+    imports, exports = '<import from="x" dim="[1, 2, 4]"/>', '<export from="y" dim="[1, 2, 4]"/>'
+    agree(tmp_path, imports, INF_CHAIN, exports, feeds={"x": np.array([[[3e4, 3e4, -2, -2], [1, 2, 3, 4]]], np.float32)})
+
+    class NaNFirst(torch.nn.Module):  # a converter bug: NaN at one entry
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *a):
+            y = self.inner(*a)
+            return y + torch.nn.functional.pad(torch.full((1,), float("nan")), (0, y.numel() - 1)).reshape(y.shape)
+
+    real = bridge.onnx_to_torch
+    monkeypatch.setattr(bridge, "onnx_to_torch", lambda m: NaNFirst(real(m)))
+    v = judge(project(tmp_path, imports, INF_CHAIN, exports, 17), {"x": np.array([[[1, 2, 3, 4], [4, 2, 3, 1]]], np.float32)})
+    assert (v.category, v.detail) == ("torch-mismatch", "y: torch gives 1 non-finite values where onnxruntime's are finite")
+
+
+def test_shrink_keeps_an_integer_type(tmp_path) -> None:
+    """fuzz seed 15 #7630: Shrink of int64 came back float32 (x + a float bias promotes in torch);
+    onnxruntime shifts as float and truncates back to the input's type."""
+    for t, dt in (("int64", np.int64), ("int32", np.int32)):
+        agree(tmp_path, f'<import from="x" dim="[2, 3]" type="{t}"/>', '<node op="Shrink" bias="1.5" lambd="0.5">'
+              '<input src="x"/><output name="y"/></node>', f'<export from="y" dim="[2, 3]" type="{t}"/>',
+              feeds={"x": np.array([[-3, -1, 0], [1, 2, 7]], dt)}, opset=13, trains=False)
+
+
+def test_top_k_unsorted_is_compared_as_a_set(tmp_path) -> None:
+    """fuzz seed 17 #4980: TopK with sorted=0 returns its k values in an order ONNX leaves
+    undefined; onnxruntime's order differed from torch's (max difference 0.68). The oracle now
+    compares such outputs sorted along the axis: the same k values, in any order."""
+    x = np.array([[0.48, -1.05, 0.37, 0.38, 1.16], [-0.34, 1.05, 1.72, 1.59, 0.59], [0.45, 2.85, -0.2, 0.1, 1.3]],
+                 np.float32)
+    agree(tmp_path, '<import from="x" dim="[3, 5]"/>', '<node op="TopK" axis="1" sorted="0" K="[2]"><input src="x"/>'
+          '<output name="v"/><output name="i"/></node>', '<export from="v" dim="[3, 2]"/>'
+          '<export from="i" dim="[3, 2]" type="int64"/>', feeds={"x": x}, opset=18, trains=False)

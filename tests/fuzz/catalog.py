@@ -155,6 +155,8 @@ def _infer(op, opset, onnx_inputs, outs, attrs, graph_inputs, inits, specs) -> d
     export's dim and type must be written); empty when it cannot say."""
     from agrippa.sema.dtypes import TYPE_NAMES
 
+    if op == "Split" and attrs.get("num_outputs", len(outs)) != len(outs):
+        return {}  # onnx's Split-18 inference aborts the process on it (a libstdc++ assertion)
     try:
         onnx_attrs = {k: v for k, v in attrs.items() if k not in specs}
         node = helper.make_node(op, onnx_inputs, outs, **onnx_attrs)

@@ -60,7 +60,8 @@ class ThresholdedRelu(nn.Module):
 
 
 class Shrink(nn.Module):
-    """Shrink-9: ``x + bias`` below ``-lambd``, ``x - bias`` above ``lambd``, else 0."""
+    """Shrink-9: ``x + bias`` below ``-lambd``, ``x - bias`` above ``lambd``, else 0, in x's type:
+    an integer x is compared and shifted as float32 and truncated back, as onnxruntime does."""
 
     def __init__(self, bias: float = 0.0, lambd: float = 0.5) -> None:
         super().__init__()
@@ -68,8 +69,9 @@ class Shrink(nn.Module):
         self.lambd = lambd
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        zero = torch.zeros_like(x)
-        return torch.where(x < -self.lambd, x + self.bias, torch.where(x > self.lambd, x - self.bias, zero))
+        v = x if x.is_floating_point() else x.to(torch.float32)
+        out = torch.where(v < -self.lambd, v + self.bias, torch.where(v > self.lambd, v - self.bias, torch.zeros_like(v)))
+        return out if out.dtype == x.dtype else out.to(x.dtype)  # .to truncates toward zero, like static_cast
 
 
 class Hardmax(nn.Module):
