@@ -112,13 +112,7 @@ class UnitWalk:
         states = self.states
         own_files = dict(states[_FILES])  # the index file, read before the walk: as parsed now
         for u in prefix:
-            for sid, w in u.writes:
-                dict.update(states[sid], w)
-            for sid, key in u.deleted:
-                dict.pop(states[sid], key, None)
-            if u.concat[0] != u.concat[1]:
-                ex.concat_count = u.concat[1]
-            ex.instances += u.instances
+            self._apply(ex, u)
         dict.update(states[_FILES], own_files)
         graph, base, rep = ex.graph, self.base_graph, ex.reporter
         counts = _lengths(prefix)
@@ -202,21 +196,25 @@ class UnitWalk:
                 cur = dict.get(mp, key)
                 dict.__setitem__(mp, key, cur + items if cur else list(items))
 
+    def _apply(self, ex: Any, u: Unit) -> None:
+        """What unit `u` did to the state, done again."""
+        states = self.states
+        for sid, w in u.writes:
+            dict.update(states[sid], w)
+        for sid, key in u.deleted:
+            dict.pop(states[sid], key, None)
+        if u.concat[0] != u.concat[1]:
+            ex.concat_count = u.concat[1]
+        ex.instances += u.instances
+
     def _take(self, ex: Any, units: list[Unit], diags: dict) -> None:
         """Previous units after the edit taken as they are, their effects on the state too
         (the units after them are looked at)."""
         graph, rep = ex.graph, ex.reporter
         a = self.adopter
         taken = a.taken if a is not None else {}
-        states = self.states
         for u in units:
-            for sid, w in u.writes:
-                dict.update(states[sid], w)
-            for sid, key in u.deleted:
-                dict.pop(states[sid], key, None)
-            if u.concat[0] != u.concat[1]:
-                ex.concat_count = u.concat[1]
-            ex.instances += u.instances
+            self._apply(ex, u)
             graph.nodes.extend(u.nodes)
             graph.inputs.extend(u.inputs)
             graph.outputs.extend(u.outputs)

@@ -321,13 +321,7 @@ def _validate_file(s: Schema, sf: SourceFile) -> list[Diagnostic]:
             continue
         if not issues:
             continue
-        index = _key_children(s, unit) if any(i.path for i in issues) else None
-        top, rel = _top_of(unit, tops, places)
-        for issue in issues:
-            path = issue.path if index is None or not issue.path else (index[issue.path[0]], *issue.path[1:])
-            out.append(to_diagnostic(sf, _walk(unit, path), issue))
-            if top is not None and top in per_top:
-                per_top[top].append((rel + path, issue))
+        _place(s, sf, unit, issues, tops, per_top, places, out)
     for top, text in tops.items():
         if top in per_top:
             _remember_top(top.tag, text, tuple(per_top[top]))
@@ -412,13 +406,7 @@ def _validate_located(s: Schema, sf: SourceFile, doubt: Doubt) -> list[Diagnosti
         issues = issues if issues is not None else fresh[key]
         if not issues:
             continue
-        index = _key_children(s, unit) if any(i.path for i in issues) else None
-        top, rel = _top_of(unit, tops, places)
-        for issue in issues:
-            path = issue.path if index is None or not issue.path else (index[issue.path[0]], *issue.path[1:])
-            out.append(to_diagnostic(sf, _walk(unit, path), issue))
-            if top is not None and top in per_top:
-                per_top[top].append((rel + path, issue))
+        _place(s, sf, unit, issues, tops, per_top, places, out)
     if not out:
         return None  # libxml2 and xmlschema disagree here: every unit is judged
     for top, text in tops.items():
@@ -454,6 +442,18 @@ def _remember_top(tag: str, text: str, issues: tuple[tuple[tuple[int, ...], Issu
         old = next(iter(_text_cache))  # the oldest first
         del _text_cache[old]
         _text_chars -= len(old[1] or "")
+
+
+def _place(s: Schema, sf: SourceFile, unit: Element, issues: tuple[Issue, ...], tops: dict[Element, str],
+           per_top: dict[Element, list], places: dict[Element, int], out: list[Diagnostic]) -> None:
+    """A unit's issues as diagnostics at their elements, and remembered under its top-level unit."""
+    index = _key_children(s, unit) if any(i.path for i in issues) else None
+    top, rel = _top_of(unit, tops, places)
+    for issue in issues:
+        path = issue.path if index is None or not issue.path else (index[issue.path[0]], *issue.path[1:])
+        out.append(to_diagnostic(sf, _walk(unit, path), issue))
+        if top is not None and top in per_top:
+            per_top[top].append((rel + path, issue))
 
 
 def _walk(el: Element, path: tuple[int, ...]) -> Element:
