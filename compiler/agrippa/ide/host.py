@@ -345,6 +345,12 @@ class AnalysisHost:
                                 self._quick.pop(f, None)
                             self._owner[index] = index
                         self._made.notify_all()
+                    elif not symbolic and a.graph is not None and a.graph.units is not None:
+                        # outdated but whole: the next run reuses it, re-parsing from its parses
+                        self._last[index] = a
+                        for f, sf in files.items():
+                            if f in self._previous:  # edited since: re-parsed from this parse
+                                self._previous[f] = sf
                 return a
 
     def _run(self, index: str, symbolic: bool, files: dict[str, SourceFile],
