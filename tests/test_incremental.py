@@ -252,3 +252,44 @@ def test_random_edits_of_real_projects_give_what_a_full_analysis_gives(tmp_path,
         a = host.analysis_for(str(index))
         diff = differences(facts(a), facts(full(index, buf)))
         assert not diff, f"{root.name}, edit {step}:\n" + "\n".join(diff[:5])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_run_stopped_midway_leaves_the_previous_analysis_reusable(tmp_path, seed):
+    """A newer edit stops an incremental run while it expands: the analysis it was reusing
+    is left as it was, and the next run reuses it and still equals a full analysis."""
+    from agrippa.sema.analysis import Cancelled
+
+    rng = random.Random(seed)
+    text = model(rng, sources=seed != 1)
+    index, buf = project(tmp_path, text)
+    cfg = load_config(str(tmp_path))
+    files: dict = {}
+
+    def run(base, cancel=None):
+        previous = {str(index): files.pop(str(index))} if str(index) in files else None
+        return analyze(str(index), provider=lambda p: buf.get(p), config=cfg, files=files, previous=previous,
+                       record=True, base=base, cancel=cancel)
+
+    a = run(None)
+    stopped: list[int] = []
+    for step in range(12):
+        # an edit whose run is stopped after a few cancel checks, then another edit
+        buf[str(index)] = edit(rng, text)
+        def stop(calls: list = [], limit: int = rng.randrange(1, 4)) -> None:  # noqa: B006 (one list per edit)
+            calls.append(1)
+            if len(calls) > limit:
+                raise Cancelled
+        try:
+            b = run(a, stop)
+        except Cancelled:
+            stopped.append(step)
+            assert not a.graph.consumed
+        else:
+            a = b
+        text = edit(rng, buf[str(index)])
+        buf[str(index)] = text
+        a = run(a)
+        diff = differences(facts(a), facts(full(index, buf)))
+        assert not diff, f"seed {seed}, edit {step}:\n" + "\n".join(diff[:5])
+    assert stopped  # some runs were stopped midway

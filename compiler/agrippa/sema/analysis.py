@@ -128,10 +128,10 @@ def analyze(path: str, *, bindings: dict[str, object] | None = None, index: str 
         from agrippa.sema.incremental import prepare
 
         prepare(opts, base, index_path, config, strict, files)
-        if opts.base is not None:  # short, and it consumes `base`: run to the end, whatever comes
-            opts.cancel = cancel = None
-            stop_if_cancelled = _go_on
-    graph, expand_diags = expand(index_path, opts, files)
+    graph, expand_diags = expand(index_path, opts, files)  # stopped midway, it leaves `base` as it was
+    if opts.base is not None:  # `base` is consumed: what is left is short, and runs to the end
+        opts.cancel = cancel = None
+        stop_if_cancelled = _go_on
     if opts.base is not None and graph.units is None:  # the edit made units depend on each other: afresh
         opts.base = opts.shift = None
         graph, expand_diags = expand(index_path, opts, files)

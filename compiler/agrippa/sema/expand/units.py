@@ -214,12 +214,15 @@ class Adopter:
     changed: set[int] = field(default_factory=set)  # ids of objects made anew differently (a unit that
     # read one is expanded again: a shared parameter's dims, a value's kind)
 
+    saved: dict[int, tuple] = field(default_factory=dict)  # id -> every field it had (`restore`)
+
     def tensor(self, name: str, live: dict) -> Tensor | None:
         old = self.tensors.get(name)
         if old is None or id(old) in self.taken or dict.get(live, name) is old:
             return None
         self.taken[id(old)] = old
         self.before[id(old)] = (name, old.shape, old.dtype)
+        self.saved[id(old)] = tuple(getattr(old, f) for f in _TENSOR_FIELDS)
         return old
 
     def param(self, name: str, live: dict) -> Param | None:
@@ -227,7 +230,19 @@ class Adopter:
         if old is None or id(old) in self.taken or dict.get(live, name) is old:
             return None
         self.taken[id(old)] = old
+        self.saved[id(old)] = tuple(getattr(old, f) for f in _PARAM_FIELDS)
         return old
+
+    def restore(self) -> None:
+        """Give every object taken over its fields back (an expansion stopped midway)."""
+        for k, obj in self.taken.items():
+            for f, v in zip(_TENSOR_FIELDS if isinstance(obj, Tensor) else _PARAM_FIELDS, self.saved[k]):
+                setattr(obj, f, v)
+
+
+_TENSOR_FIELDS = ("name", "logical", "origin", "kind", "dtype", "shape", "declared", "producer_ref", "users")
+_PARAM_FIELDS = ("name", "logical", "origin", "dims", "dtype", "init", "init_args", "frozen", "shared", "tensor",
+                 "declarations")
 
 
 def owned_list(obj: Any, which: int) -> list:
@@ -246,3 +261,14 @@ def rebuild_lists(units: list[Unit], owners: dict[int, Any]) -> None:
         for which, name in enumerate(_LISTS):
             if hasattr(obj, name):
                 setattr(obj, name, fresh.get((oid, which), []))
+
+
+# the tracked states of a walk, by number (sid): Definitions' and the graph's
+STATES = ("current", "name_count", "title_count", "param_count")  # of Definitions, sids 0-3
+GRAPH_STATES = ("tensors", "params", "constants", "copies", "sourced", "files")  # sids 4-9
+GRAPH_MAPS = ("element_tensors", "element_nodes", "element_params", "instances")  # sids 10-13
+MADE = (4, 5, 6)  # the states whose new values are objects a unit made
+FILES = 9
+TENSORS_MAP = 10  # element_tensors
+HINTED = frozenset({"output", "input", "import", "export"})  # tags a dim hint may be on (shapes/hints.py)
+ORDERED = (0, 4, 5, 6)  # states whose order shows (scope suggestions, the graph's tensors, parameters)
