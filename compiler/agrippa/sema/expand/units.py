@@ -49,7 +49,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.reads: dict[tuple[int, Any], Any] = {}  # (state, key) -> the value read first, from earlier units
-        self.written: dict[tuple[int, Any], Any] = {}  # (state, key) -> its value before (MISSING), in order
+        self.written: dict[tuple[int, Any], None] = {}  # (state, key), in the order first written
         self.touched: dict[tuple[int, Any], int] = {}  # (map, key) -> the list's length when first touched
         self.appends: list[tuple[Any, int, Any]] = []  # (object, USERS|DECLARATIONS, item), in order
         self.files: dict[str, SourceFile] = {}  # sourced files read, as parsed
@@ -93,25 +93,19 @@ class Tracked(dict):
     def __missing__(self, key: Any) -> Any:
         raise KeyError(key)
 
-    def _wrote(self, key: Any) -> None:
-        w = self.rec.written  # type: ignore[union-attr]
-        k = (self.sid, key)
-        if k not in w:
-            w[k] = dict.get(self, key, MISSING)
-
     def __setitem__(self, key: Any, value: Any) -> None:
         if self.rec is not None:
-            self._wrote(key)
+            self.rec.written.setdefault((self.sid, key))
         dict.__setitem__(self, key, value)
 
     def __delitem__(self, key: Any) -> None:
         if self.rec is not None:
-            self._wrote(key)
+            self.rec.written.setdefault((self.sid, key))
         dict.__delitem__(self, key)
 
     def pop(self, key: Any, *default: Any) -> Any:
         if self.rec is not None:
-            self._wrote(key)
+            self.rec.written.setdefault((self.sid, key))
         return dict.pop(self, key, *default)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
@@ -210,7 +204,6 @@ class Adopter:
     tensors: dict[str, Tensor]
     params: dict[str, Param]
     taken: dict[int, Any] = field(default_factory=dict)  # id -> object taken over (kept alive)
-    before: dict[int, tuple] = field(default_factory=dict)  # id -> (name, shape, dtype) a tensor had
     changed: set[int] = field(default_factory=set)  # ids of objects made anew differently (a unit that
     # read one is expanded again: a shared parameter's dims, a value's kind)
 
@@ -221,7 +214,6 @@ class Adopter:
         if old is None or id(old) in self.taken or dict.get(live, name) is old:
             return None
         self.taken[id(old)] = old
-        self.before[id(old)] = (name, old.shape, old.dtype)
         self.saved[id(old)] = tuple(getattr(old, f) for f in _TENSOR_FIELDS)
         return old
 
@@ -232,6 +224,10 @@ class Adopter:
         self.taken[id(old)] = old
         self.saved[id(old)] = tuple(getattr(old, f) for f in _PARAM_FIELDS)
         return old
+
+    def before(self) -> dict[int, tuple]:
+        """id -> (name, shape, dtype) each tensor taken over had (shape inference compares)."""
+        return {k: (v[0], v[5], v[4]) for k, v in self.saved.items() if isinstance(self.taken[k], Tensor)}
 
     def restore(self) -> None:
         """Give every object taken over its fields back (an expansion stopped midway)."""

@@ -255,7 +255,7 @@ class UnitWalk(Splice):
                      and len(graph.nodes) <= MAX_NODES // 2 and ex.instances <= MAX_SOURCED // 2)
         graph.units = self.units if separable else None
         graph.expanded = [u.element for u in self.expanded] if self.adopter is not None else None
-        graph.adopted = self.adopter.before if self.adopter is not None else None
+        graph.adopted = self.adopter.before() if self.adopter is not None else None
 
 
 def _top(el: Element) -> Element | None:
